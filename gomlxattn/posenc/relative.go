@@ -1,0 +1,116 @@
+package posenc
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Toeplitz is a relative encoding that depends on the offset k = j - i alone.
+type Toeplitz interface {
+	Encoding
+	// Coefficients returns b with shape [H, 2n-1], b[h, k+n-1] = b_h(k) for k in [-(n-1), n-1],
+	// in O(n) memory.
+	Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node
+}
+
+// WeightedToeplitz also scales the logits: logit'_ij = logit_ij * w_{j-i} + b_{j-i}
+// (KERPLE bias+wht, Chi et al. 2022 section 5.3).
+type WeightedToeplitz interface {
+	Toeplitz
+	// WeightCoefficients returns w [H, 2n-1], indexed as Coefficients.
+	WeightCoefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node
+}
+
+// Matrix is a relative encoding that also depends on the query position (FIRE), so it has no
+// Toeplitz coefficients.
+type Matrix interface {
+	Encoding
+	// BiasMatrix returns the [H, n, n] bias for queries i and keys j at positions 0..n-1.
+	BiasMatrix(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node
+}
+
+// Offsets returns the offsets k = j - i for index t = k + n - 1 as float constants [2n-1].
+func Offsets(g *Graph, n int, dtype dtypes.DType) *Node {
+	return AddScalar(Iota(g, shapes.Make(dtype, 2*n-1), 0), -float64(n-1))
+}
+
+// Distances returns the distance used by causal and bidirectional kernels for each offset
+// index [2n-1]: max(-k, 0) (the reference's tril(i-j)) when causal, |k| otherwise.
+func Distances(g *Graph, n int, causal bool, dtype dtypes.DType) *Node {
+	k := Offsets(g, n, dtype)
+	if causal {
+		return Max(Neg(k), ZerosLike(k))
+	}
+	return Abs(k)
+}
+
+// Expand turns Toeplitz coefficients [H, 2n-1] into the matrix [H, n, n] with
+// M[h, i, j] = coef[h, j-i+n-1], without a gather: the rows of coef padded to 2n, tiled n
+// times and re-read with row length 2n-1, are shifted by one per row.
+func Expand(coef *Node, n int) *Node {
+	h := coef.Shape().Dim(0)
+	if coef.Shape().Dim(1) != 2*n-1 {
+		panicf("posenc.Expand: coefficients have shape %s, want [H, %d]", coef.Shape(), 2*n-1)
+	}
+	if n == 1 {
+		return Reshape(coef, h, 1, 1)
+	}
+	e := Concatenate([]*Node{coef, ZerosLike(Slice(coef, AxisRange(), AxisRange(0, 1)))}, 1) // [H, 2n]
+	t := BroadcastToDims(ExpandAxes(e, 1), h, n, 2*n)                                        // [H, n, 2n]
+	t = Slice(Reshape(t, h, 2*n*n), AxisRange(), AxisRange(0, n*(2*n-1)))
+	t = Reshape(t, h, n, 2*n-1)
+	return Slice(t, AxisRange(), AxisRange(), AxisRange(n-1, 2*n-1))
+}
+
+// Bias is the relative encoding of one forward pass, computed once and shared by the layers
+// that use it. Softmax attention reads Matrix; kernelized attention reads Coef.
+type Bias struct {
+	Encoding Encoding
+	N        int
+	Coef     *Node // [H, 2n-1] Toeplitz coefficients; nil for Matrix encodings
+	Weight   *Node // [H, 2n-1] multiplicative coefficients; nil when absent
+	matrix   *Node
+	wmatrix  *Node
+}
+
+// ComputeBias evaluates a Relative-family encoding for sequence length n in scope.
+// It returns nil for encodings of other families.
+func ComputeBias(scope *model.Scope, g *Graph, enc Encoding, n int, dtype dtypes.DType) *Bias {
+	b := &Bias{Encoding: enc, N: n}
+	switch e := enc.(type) {
+	case WeightedToeplitz:
+		b.Coef = e.Coefficients(scope, g, n, dtype)
+		b.Weight = e.WeightCoefficients(scope, g, n, dtype)
+	case Toeplitz:
+		b.Coef = e.Coefficients(scope, g, n, dtype)
+	case Matrix:
+		b.matrix = e.BiasMatrix(scope, g, n, dtype)
+	default:
+		return nil
+	}
+	return b
+}
+
+// IsToeplitz reports whether the bias has coefficients b_k (a kernelized FFT path can use it).
+func (b *Bias) IsToeplitz() bool { return b.Coef != nil }
+
+// Matrix returns the [H, n, n] additive bias.
+func (b *Bias) Matrix() *Node {
+	if b.matrix == nil {
+		b.matrix = Expand(b.Coef, b.N)
+	}
+	return b.matrix
+}
+
+// WeightMatrix returns the [H, n, n] multiplicative weight, or nil.
+func (b *Bias) WeightMatrix() *Node {
+	if b.Weight == nil {
+		return nil
+	}
+	if b.wmatrix == nil {
+		b.wmatrix = Expand(b.Weight, b.N)
+	}
+	return b.wmatrix
+}

@@ -1,0 +1,7 @@
+//go:build noxla
+
+package backend
+
+func disableAutoInstall() {}
+
+func localPlugins() []string { return nil }
