@@ -1,0 +1,166 @@
+package transformer
+
+import (
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/layers/norm"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+
+	"github.com/attnbench/attnbench/gomlxattn/attention"
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
+)
+
+// Model is a validated Transformer. Its graph functions take the model's root scope.
+type Model struct {
+	Config    Config
+	Mechanism attention.Mechanism
+	Encoding  posenc.Encoding
+	DType     dtypes.DType
+}
+
+// New validates cfg and returns the model; no graph is built.
+func New(cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mech, _ := attention.New(cfg.attentionKind(), cfg.AttentionParams)
+	enc, _ := posenc.New(cfg.PosEnc, cfg.Env())
+	return &Model{Config: cfg, Mechanism: mech, Encoding: enc, DType: dtypes.Float32}, nil
+}
+
+// Output of a forward pass.
+type Output struct {
+	Hidden *Node   // final hidden states [B, T, D] after the last LayerNorm
+	Probs  []*Node // per layer [B, H, T, T], when asked for and the mechanism provides them
+}
+
+// ForwardOptions of one forward pass.
+type ForwardOptions struct {
+	Mask      *Node // [B, T] Bool, true for real tokens (key padding mask); nil = all real
+	WantProbs bool
+	Window    int // overrides Config.Window when > 0 (windowed evaluation)
+}
+
+// Forward runs embeddings and blocks on tokens [B, T] (Int32) and returns the final hidden states.
+func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Output {
+	c := m.Config
+	g := tokens.Graph()
+	if tokens.Rank() != 2 {
+		panicf("transformer: tokens have shape %s, want [batch, seq]", tokens.Shape())
+	}
+	n := tokens.Shape().Dim(1)
+	if err := c.ValidateSeqLen(n); err != nil {
+		panic(err)
+	}
+	emb := scope.In("embed").WithInitializer(initializer.RandomNormalFn(scope, 0.02)).
+		VariableWithShape("embeddings", shapes.Make(m.DType, c.Vocab, c.Width))
+	x := Gather(emb.NodeValue(g), ExpandAxes(ConvertDType(tokens, dtypes.Int32), -1)) // [B, T, D]
+	if abs, ok := m.Encoding.(posenc.Absolute); ok {
+		x = abs.Embed(scope.In("posenc"), x)
+	}
+	x = layers.DropoutStatic(scope, x, c.Dropout)
+
+	var shared *posenc.Bias
+	if !c.PosEnc.PerLayer {
+		shared = posenc.ComputeBias(scope.In("relpos"), g, m.Encoding, n, m.DType)
+	}
+	window := c.Window
+	if opt.Window > 0 {
+		window = opt.Window
+	}
+	var out Output
+	for l := range c.Layers {
+		ls := scope.In("layer_%d", l)
+		bias := shared
+		if c.PosEnc.PerLayer {
+			bias = posenc.ComputeBias(ls.In("relpos"), g, m.Encoding, n, m.DType)
+		}
+		h := norm.LayerNorm(ls.In("ln_attn"), x, -1).Epsilon(1e-5).Done()
+		h, probs := m.selfAttention(ls.In("attn"), h, attention.Options{
+			Causal: c.Causal(), KeyMask: opt.Mask, Window: window, Bias: bias,
+			DropoutRate: c.AttnDropout, Scope: ls, WantProbs: opt.WantProbs,
+		})
+		if probs != nil {
+			out.Probs = append(out.Probs, probs)
+		}
+		x = Add(x, layers.DropoutStatic(ls, h, c.Dropout))
+		h = norm.LayerNorm(ls.In("ln_mlp"), x, -1).Epsilon(1e-5).Done()
+		h = activation.Gelu(m.dense(ls.In("mlp_in"), h, c.MLPWidth(), 0.02))
+		h = m.dense(ls.In("mlp_out"), h, c.Width, m.outStd())
+		x = Add(x, layers.DropoutStatic(ls, h, c.Dropout))
+	}
+	out.Hidden = norm.LayerNorm(scope.In("ln_final"), x, -1).Epsilon(1e-5).Done()
+	return out
+}
+
+// selfAttention projects x [B, T, D] to q, k, v, applies the QK encoding and the mechanism,
+// and projects back.
+func (m *Model) selfAttention(scope *model.Scope, x *Node, opt attention.Options) (*Node, *Node) {
+	c := m.Config
+	b, t := x.Shape().Dim(0), x.Shape().Dim(1)
+	split := func(y *Node) *Node { return Reshape(y, b, t, c.Heads, c.HeadDim()) }
+	q := split(m.dense(scope.In("query"), x, c.Width, 0.02))
+	k := split(m.dense(scope.In("key"), x, c.Width, 0.02))
+	v := split(m.dense(scope.In("value"), x, c.Width, 0.02))
+	if qk, ok := m.Encoding.(posenc.QK); ok {
+		q, k = qk.EncodeQK(q, k)
+	}
+	out, probs := m.Mechanism.Attend(scope.In("%s", m.Mechanism.Name()), q, k, v, opt)
+	out = Reshape(out, b, t, c.Width)
+	return m.dense(scope.In("output"), out, c.Width, m.outStd()), probs
+}
+
+// outStd is the GPT-NeoX scaled init of the output projections: 0.02/sqrt(2L).
+func (m *Model) outStd() float64 { return 0.02 / math.Sqrt(2*float64(m.Config.Layers)) }
+
+// dense is x W + b over the last axis with W ~ N(0, std^2) and b = 0.
+func (m *Model) dense(scope *model.Scope, x *Node, out int, std float64) *Node {
+	g := x.Graph()
+	w := scope.WithInitializer(initializer.RandomNormalFn(scope, std)).
+		VariableWithShape("weights", shapes.Make(m.DType, x.Shape().Dim(-1), out))
+	bias := scope.WithInitializer(initializer.Zero).VariableWithShape("biases", shapes.Make(m.DType, out))
+	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w.NodeValue(g), []int{0}, nil)
+	return Add(y, ExpandLeftToRank(bias.NodeValue(g), y.Rank()))
+}
+
+// Logits of the language model: tokens [B, T] -> [B, T, Vocab].
+func (m *Model) Logits(scope *model.Scope, tokens *Node, opt ForwardOptions) (*Node, Output) {
+	if m.Config.Classes > 0 {
+		panicf("transformer: Logits needs a language model; this config is a classifier (Classes = %d)", m.Config.Classes)
+	}
+	out := m.Forward(scope, tokens, opt)
+	g := tokens.Graph()
+	if m.Config.TiedOutput {
+		emb := scope.In("embed").VariableWithShape("embeddings", shapes.Make(m.DType, m.Config.Vocab, m.Config.Width))
+		return DotGeneral(out.Hidden, []int{2}, nil, emb.NodeValue(g), []int{1}, nil), out
+	}
+	s := scope.In("lm_head").WithInitializer(initializer.RandomNormalFn(scope, 0.02))
+	w := s.VariableWithShape("weights", shapes.Make(m.DType, m.Config.Width, m.Config.Vocab))
+	return DotGeneral(out.Hidden, []int{2}, nil, w.NodeValue(g), []int{0}, nil), out
+}
+
+// ClassLogits of the encoder classifier: mean of the final hidden states over real tokens,
+// then a dense layer: tokens [B, T] -> [B, Classes].
+func (m *Model) ClassLogits(scope *model.Scope, tokens *Node, opt ForwardOptions) (*Node, Output) {
+	if m.Config.Classes == 0 {
+		panicf("transformer: ClassLogits needs Classes > 0")
+	}
+	out := m.Forward(scope, tokens, opt)
+	h := out.Hidden
+	var pooled *Node
+	if opt.Mask == nil {
+		pooled = ReduceMean(h, 1)
+	} else {
+		w := ConvertDType(ExpandAxes(opt.Mask, -1), h.DType()) // [B, T, 1]
+		num := ReduceSum(Mul(h, w), 1)
+		den := Max(ReduceSum(w, 1), OnesLike(ReduceSum(w, 1)))
+		pooled = Div(num, den)
+	}
+	return m.dense(scope.In("classifier"), pooled, m.Config.Classes, 0.02), out
+}
