@@ -17,6 +17,12 @@ import (
 	"github.com/gomlx/compute/gobackend"
 )
 
+// GoConfig is the configuration of the pure-Go backend chosen by default. Graph ops run one at a
+// time and each large op (matmul) uses all workers: with ops also running in parallel, compute
+// v0.1.2 can deadlock when a large AVX-512 matmul running on a pool worker waits for workers of
+// the same, saturated pool.
+const GoConfig = "go:ops_sequential"
+
 // EnvVar is the environment variable that names the backend, "name[:config]" (e.g. "go", "xla:cuda").
 const EnvVar = compute.ConfigEnvVar
 
@@ -45,16 +51,21 @@ func New() (Choice, error) {
 		return NewWithConfig(cfg, fmt.Sprintf("$%s=%q", EnvVar, cfg))
 	}
 	if !slices.Contains(compute.List(), "xla") {
-		return Choice{gobackend.GetBackend(), "xla not compiled in (built with -tags noxla)"}, nil
+		return goDefault("xla not compiled in (built with -tags noxla)")
 	}
 	if plugins := localPlugins(); len(plugins) > 0 {
 		c, err := NewWithConfig("xla", fmt.Sprintf("PJRT plugin installed locally (%s)", strings.Join(plugins, ", ")))
 		if err == nil {
 			return c, nil
 		}
-		return Choice{gobackend.GetBackend(), fmt.Sprintf("xla failed (%v), using pure Go", firstLine(err))}, nil
+		return goDefault(fmt.Sprintf("xla failed (%v), using pure Go", firstLine(err)))
 	}
-	return Choice{gobackend.GetBackend(), "no PJRT plugin installed locally, using pure Go"}, nil
+	return goDefault("no PJRT plugin installed locally, using pure Go")
+}
+
+// goDefault opens the pure-Go backend with GoConfig.
+func goDefault(reason string) (Choice, error) {
+	return NewWithConfig(GoConfig, reason+" ("+GoConfig+")")
 }
 
 // NewWithConfig opens the backend named by cfg ("name[:config]") without ever downloading plugins.

@@ -1,0 +1,111 @@
+// Command workbench trains and evaluates attnbench models.
+//
+//	workbench train [flags]   train a small language model on an embedded corpus and print the loss
+//
+// Run `workbench <command> -help` for the flags of a command.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/attnbench/attnbench/datasets/builtin"
+	"github.com/attnbench/attnbench/gomlxattn/attention"
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
+	"github.com/attnbench/attnbench/gomlxattn/transformer"
+	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/workbench/training"
+)
+
+const usage = `workbench: a research workbench for efficient attention with relative positional encodings.
+
+Usage:
+  workbench train [flags]   train a small byte-level language model on an embedded corpus
+
+Run "workbench <command> -help" for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	var err error
+	switch args[0] {
+	case "train":
+		err = trainCmd(args[1:], stdout, stderr)
+	default:
+		err = fmt.Errorf("unknown command %q, valid commands: train", args[0])
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "workbench:", err)
+		return 2
+	}
+	return 0
+}
+
+func trainCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("workbench train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	corpus := fs.String("corpus", "tiny_go", "embedded corpus: "+strings.Join(builtin.Names(), ", "))
+	pe := fs.String("posenc", "kerple_log", "positional encoding: "+strings.Join(posenc.Names(), ", "))
+	attn := fs.String("attention", "softmax", "attention mechanism: "+strings.Join(attention.Kinds(), ", "))
+	width := fs.Int("width", 64, "model width")
+	heads := fs.Int("heads", 4, "attention heads")
+	layers := fs.Int("layers", 2, "Transformer blocks")
+	steps := fs.Int("steps", 200, "optimizer steps")
+	batch := fs.Int("batch", 16, "sequences per step")
+	seq := fs.Int("seq", 64, "training sequence length")
+	lr := fs.Float64("lr", 3e-3, "AdamW learning rate")
+	clip := fs.Float64("clip", 1, "global gradient-norm clip (0 = none)")
+	seed := fs.Uint64("seed", 1, "random seed")
+	logEvery := fs.Int("log_every", 20, "print the loss every N steps")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("train: unexpected arguments %q", fs.Args())
+	}
+	tokens, err := builtin.ByteTokens(*corpus)
+	if err != nil {
+		return err
+	}
+	cfg := transformer.Config{Vocab: 256, Width: *width, Heads: *heads, Layers: *layers,
+		Attention: *attn, PosEnc: posenc.Config{Kind: *pe}}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	opt := training.LMOptions{Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, ClipNorm: *clip, Seed: *seed,
+		LogEvery: *logEvery, Log: stdout, ValidFraction: 0.1}
+	if err := opt.Validate(len(tokens)); err != nil {
+		return err
+	}
+	choice, err := backend.New()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, choice.String())
+	fmt.Fprintf(stdout, "corpus %s: %d bytes; model %s attention, %s encoding, width %d, %d heads, %d layers\n",
+		*corpus, len(tokens), *attn, *pe, *width, *heads, *layers)
+	res, err := training.TrainLM(choice.Backend, cfg, tokens, opt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "final train loss %.4f, validation loss %.4f nats/byte (unigram baseline %.4f), %.0f tokens/s\n",
+		res.Losses[len(res.Losses)-1], res.ValidLoss, res.Unigram, res.TokensPS)
+	return nil
+}

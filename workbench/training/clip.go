@@ -1,0 +1,29 @@
+package training
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+// clipGlobalNorm wraps an optimizer: gradients g are scaled by min(1, maxNorm/||g||_2), the norm
+// taken over all trainable variables together.
+type clipGlobalNorm struct {
+	optimizer.Interface
+	maxNorm float64
+}
+
+func (c clipGlobalNorm) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
+	grads := scope.BuildTrainableVariablesGradientsGraph(loss)
+	sq := ScalarZero(g, dtypes.Float32)
+	for _, gr := range grads {
+		sq = Add(sq, ConvertDType(ReduceAllSum(Square(gr)), dtypes.Float32))
+	}
+	factor := Min(ScalarOne(g, dtypes.Float32), MulScalar(Inverse(MaxScalar(Sqrt(sq), 1e-12)), c.maxNorm))
+	for i := range grads {
+		grads[i] = Mul(grads[i], ConvertDType(factor, grads[i].DType()))
+	}
+	c.Interface.(train.OptimizeWithGradients).UpdateGraphWithGradients(scope, grads, loss.DType())
+}
