@@ -248,3 +248,24 @@ func TestClassifier(t *testing.T) {
 		}
 	}
 }
+
+// TestPerLayerEncoding: shared by default (one set under /relpos, as the reference), one set per
+// layer with PerLayer.
+func TestPerLayerEncoding(t *testing.T) {
+	for _, perLayer := range []bool{false, true} {
+		cfg := tiny("kerple_log")
+		cfg.PosEnc.PerLayer = perLayer
+		m, _ := transformer.New(cfg)
+		store := model.NewStore()
+		model.MustNewExec1(backend.MustShared(), store, func(scope *model.Scope, tokens *Node) *Node {
+			l, _ := m.Logits(scope, tokens, transformer.ForwardOptions{})
+			return l
+		}).MustCall([][]int32{{1, 2, 3}})
+		shared := store.GetVariable("/relpos/kerple_log_r1") != nil
+		l0 := store.GetVariable("/layer_0/relpos/kerple_log_r1") != nil
+		l1 := store.GetVariable("/layer_1/relpos/kerple_log_r1") != nil
+		if shared == perLayer || l0 != perLayer || l1 != perLayer {
+			t.Errorf("PerLayer=%v: shared %v, layer_0 %v, layer_1 %v", perLayer, shared, l0, l1)
+		}
+	}
+}
