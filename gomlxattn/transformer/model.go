@@ -58,9 +58,7 @@ func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Ou
 	if err := c.ValidateSeqLen(n); err != nil {
 		panic(err)
 	}
-	emb := scope.In("embed").WithInitializer(initializer.RandomNormalFn(scope, 0.02)).
-		VariableWithShape("embeddings", shapes.Make(m.DType, c.Vocab, c.Width))
-	x := Gather(emb.NodeValue(g), ExpandAxes(ConvertDType(tokens, dtypes.Int32), -1)) // [B, T, D]
+	x := Gather(m.embeddings(scope, g), ExpandAxes(ConvertDType(tokens, dtypes.Int32), -1)) // [B, T, D]
 	if abs, ok := m.Encoding.(posenc.Absolute); ok {
 		x = abs.Embed(scope.In("posenc"), x)
 	}
@@ -116,6 +114,13 @@ func (m *Model) selfAttention(scope *model.Scope, x *Node, opt attention.Options
 	return m.dense(scope.In("output"), out, c.Width, m.outStd()), probs
 }
 
+// embeddings returns the token table [Vocab, D], N(0, 0.02^2) at init; the tied output layer
+// reads the same variable.
+func (m *Model) embeddings(scope *model.Scope, g *Graph) *Node {
+	return scope.At("embed").WithInitializer(initializer.RandomNormalFn(scope, 0.02)).
+		VariableWithShape("embeddings", shapes.Make(m.DType, m.Config.Vocab, m.Config.Width)).NodeValue(g)
+}
+
 // outStd is the GPT-NeoX scaled init of the output projections: 0.02/sqrt(2L).
 func (m *Model) outStd() float64 { return 0.02 / math.Sqrt(2*float64(m.Config.Layers)) }
 
@@ -137,8 +142,7 @@ func (m *Model) Logits(scope *model.Scope, tokens *Node, opt ForwardOptions) (*N
 	out := m.Forward(scope, tokens, opt)
 	g := tokens.Graph()
 	if m.Config.TiedOutput {
-		emb := scope.In("embed").VariableWithShape("embeddings", shapes.Make(m.DType, m.Config.Vocab, m.Config.Width))
-		return DotGeneral(out.Hidden, []int{2}, nil, emb.NodeValue(g), []int{1}, nil), out
+		return DotGeneral(out.Hidden, []int{2}, nil, m.embeddings(scope, g), []int{1}, nil), out
 	}
 	s := scope.In("lm_head").WithInitializer(initializer.RandomNormalFn(scope, 0.02))
 	w := s.VariableWithShape("weights", shapes.Make(m.DType, m.Config.Width, m.Config.Vocab))

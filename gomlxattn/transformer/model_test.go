@@ -269,3 +269,32 @@ func TestPerLayerEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestTiedOutput: the output layer is the transposed embedding table (no lm_head), so the logits
+// equal hidden . E^T.
+func TestTiedOutput(t *testing.T) {
+	cfg := tiny("alibi")
+	cfg.TiedOutput = true
+	m, _ := transformer.New(cfg)
+	store := model.NewStore()
+	res := model.MustNewExec(backend.MustShared(), store, func(scope *model.Scope, tok *Node) []*Node {
+		l, out := m.Logits(scope, tok, transformer.ForwardOptions{})
+		return []*Node{l, out.Hidden}
+	}).MustCall([][]int32{{1, 2, 3}})
+	if v := store.GetVariable("/lm_head/weights"); v != nil {
+		t.Fatal("tied model has an lm_head")
+	}
+	e := tensors.MustCopyFlatData[float32](store.GetVariable("/embed/embeddings").MustValue()) // [16, 32]
+	logits, hidden := tensors.MustCopyFlatData[float32](res[0]), tensors.MustCopyFlatData[float32](res[1])
+	for p := range 3 {
+		for v := range 16 {
+			want := 0.0
+			for d := range 32 {
+				want += float64(hidden[p*32+d]) * float64(e[v*32+d])
+			}
+			if math.Abs(float64(logits[p*16+v])-want) > 1e-5 {
+				t.Fatalf("logit[%d,%d] = %v, want hidden.E^T = %v", p, v, logits[p*16+v], want)
+			}
+		}
+	}
+}
