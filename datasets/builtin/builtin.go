@@ -8,7 +8,8 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -19,12 +20,7 @@ var corpora = map[string][]byte{"tiny_go": tinyGo}
 
 // Names lists the embedded corpora.
 func Names() []string {
-	out := make([]string, 0, len(corpora))
-	for n := range corpora {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(corpora))
 }
 
 // Bytes returns the decompressed text of an embedded corpus.

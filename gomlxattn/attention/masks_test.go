@@ -78,12 +78,11 @@ func TestMasks(t *testing.T) {
 func TestCausality(t *testing.T) {
 	const b, n, h, d = 1, 37, 2, 8
 	rng := rand.New(rand.NewPCG(5, 5))
-	enc, _ := posenc.New(posenc.Config{Kind: "kerple_power"}, posenc.Env{NumHeads: h, HeadDim: d, Causal: true})
 	be := backend.MustShared()
 	q, k, v := randn(rng, 3, b, n, h, d), randn(rng, 3, b, n, h, d), randn(rng, 1, b, n, h, d)
 	exec := MustNewExec(be, func(q, k, v *Node) *Node {
-		bias := &posenc.Bias{Encoding: enc, N: n, Coef: Neg(MulScalar(Abs(posenc.Offsets(q.Graph(), n, dtypes.Float32)), 0.3))}
-		bias.Coef = BroadcastToDims(ExpandAxes(bias.Coef, 0), h, 2*n-1)
+		coef := Neg(MulScalar(Abs(posenc.Offsets(q.Graph(), n, dtypes.Float32)), 0.3)) // -0.3|k|
+		bias := &posenc.Bias{N: n, Coef: BroadcastToDims(ExpandAxes(coef, 0), h, 2*n-1)}
 		out, _ := attention.Exact(q, k, v, attention.Options{Causal: true, Bias: bias})
 		return out
 	})

@@ -2,7 +2,8 @@ package attention
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -32,12 +33,7 @@ func Register(name string, f Factory) {
 
 // Kinds lists the registered mechanisms, sorted.
 func Kinds() []string {
-	out := make([]string, 0, len(mechanisms))
-	for n := range mechanisms {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(mechanisms))
 }
 
 // New builds a registered mechanism; an unknown name is an error listing the valid ones.

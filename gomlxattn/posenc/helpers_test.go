@@ -60,7 +60,7 @@ func (w weightOnly) Coefficients(scope *model.Scope, g *Graph, n int, dt dtypes.
 }
 
 // initValues builds the encoding once with fresh variables and returns the initial values of name.
-func initValues(t *testing.T, enc posenc.Encoding, name string, n int) (*model.Store, []float64) {
+func initValues(t *testing.T, enc posenc.Encoding, name string, n int) []float64 {
 	t.Helper()
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(7))
@@ -74,7 +74,7 @@ func initValues(t *testing.T, enc posenc.Encoding, name string, n int) (*model.S
 	if v == nil {
 		t.Fatalf("variable %q not found", name)
 	}
-	return store, tensorF64(v.MustValue())
+	return tensorF64(v.MustValue())
 }
 
 func stddev(v []float64) float64 {

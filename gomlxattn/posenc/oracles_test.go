@@ -89,11 +89,7 @@ func TestT5BiasValueAndInit(t *testing.T) {
 	near(t, "far bucket head 5 d=112", at(c, 5, 112), 0.8, 1e-12)
 
 	// Xavier-normal init std for W[32, 12] = sqrt(2/44).
-	big := mustNew(t, "t5", nil, posenc.Env{NumHeads: 12, HeadDim: 64, Causal: true})
-	_ = big
-	store, vals := initValues(t, big, "t5_buckets", 200)
-	_ = store
-	sd := stddev(vals)
+	sd := stddev(initValues(t, enc, "t5_buckets", 200))
 	if math.Abs(sd-0.21320072) > 0.04 {
 		t.Errorf("T5 init std = %v, want about 0.2132", sd)
 	}
@@ -128,8 +124,8 @@ func TestKerpleLog(t *testing.T) {
 func TestKerpleInit(t *testing.T) {
 	env := posenc.Env{NumHeads: 4000, HeadDim: 8, Causal: true}
 	enc := mustNew(t, "kerple_log", nil, env)
-	_, r1 := initValues(t, enc, "kerple_log_r1", 2)
-	_, r2 := initValues(t, enc, "kerple_log_r2", 2)
+	r1 := initValues(t, enc, "kerple_log_r1", 2)
+	r2 := initValues(t, enc, "kerple_log_r2", 2)
 	check := func(name string, v []float64, mean, hi float64) {
 		m := 0.0
 		for _, x := range v {

@@ -2,9 +2,9 @@ package posenc
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -86,12 +86,7 @@ func Register(s *Spec) {
 
 // Names lists the registered encodings, sorted.
 func Names() []string {
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(registry))
 }
 
 // Lookup returns the spec of a registered encoding.
@@ -114,12 +109,7 @@ func Resolve(cfg Config) (*Spec, Params, error) {
 	for _, ps := range s.Params {
 		p[ps.Name] = ps.Default
 	}
-	keys := make([]string, 0, len(cfg.Params))
-	for k := range cfg.Params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(cfg.Params)) {
 		v := cfg.Params[k]
 		i := slices.IndexFunc(s.Params, func(ps Param) bool { return ps.Name == k })
 		if i < 0 {

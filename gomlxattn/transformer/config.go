@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
@@ -62,6 +61,12 @@ func (c Config) Env() posenc.Env {
 
 // Validate checks every field; errors name the field, the value and the valid range.
 func (c Config) Validate() error {
+	_, err := New(c)
+	return err
+}
+
+// checkFields validates the fields that need no registry lookup.
+func (c Config) checkFields() error {
 	pos := func(name string, v int) error {
 		if v < 1 {
 			return fmt.Errorf("transformer config: %s = %d is invalid, want >= 1", name, v)
@@ -98,27 +103,6 @@ func (c Config) Validate() error {
 	}
 	if c.Classes > 0 && c.TiedOutput {
 		return fmt.Errorf("transformer config: TiedOutput = true is invalid for a classifier (Classes = %d), want false", c.Classes)
-	}
-	if _, err := attention.New(c.attentionKind(), c.AttentionParams); err != nil {
-		return fmt.Errorf("transformer config: Attention: %w", err)
-	}
-	if _, err := posenc.New(c.PosEnc, c.Env()); err != nil {
-		return fmt.Errorf("transformer config: PosEnc: %w", err)
-	}
-	return nil
-}
-
-// ValidateSeqLen checks that sequences of length n can be fed to the model.
-func (c Config) ValidateSeqLen(n int) error {
-	if n < 1 {
-		return fmt.Errorf("transformer: sequence length = %d is invalid, want >= 1", n)
-	}
-	enc, err := posenc.New(c.PosEnc, c.Env())
-	if err != nil {
-		return err
-	}
-	if b, ok := enc.(posenc.Bounded); ok && n > b.MaxSeqLen() {
-		return fmt.Errorf("transformer: sequence length = %d exceeds the %s table, want <= %d (posenc max_len)", n, enc.Name(), b.MaxSeqLen())
 	}
 	return nil
 }

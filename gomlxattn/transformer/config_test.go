@@ -47,13 +47,14 @@ func TestConfigErrors(t *testing.T) {
 	}
 	lc := tiny("learned")
 	lc.PosEnc.Params = map[string]float64{"max_len": 64}
-	if err := lc.Validate(); err != nil {
+	lm, err := transformer.New(lc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := lc.ValidateSeqLen(65); err == nil || !strings.Contains(err.Error(), "65") || !strings.Contains(err.Error(), "<= 64") {
+	if err := lm.ValidateSeqLen(65); err == nil || !strings.Contains(err.Error(), "65") || !strings.Contains(err.Error(), "<= 64") {
 		t.Errorf("sequence longer than the learned table: got %v", err)
 	}
-	if err := lc.ValidateSeqLen(64); err != nil {
+	if err := lm.ValidateSeqLen(64); err != nil {
 		t.Errorf("n = max_len rejected: %v", err)
 	}
 }

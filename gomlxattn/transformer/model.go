@@ -1,6 +1,7 @@
 package transformer
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -24,14 +25,31 @@ type Model struct {
 	DType     dtypes.DType
 }
 
-// New validates cfg and returns the model; no graph is built.
+// New validates cfg and returns the model with its mechanism and encoding; no graph is built.
 func New(cfg Config) (*Model, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.checkFields(); err != nil {
 		return nil, err
 	}
-	mech, _ := attention.New(cfg.attentionKind(), cfg.AttentionParams)
-	enc, _ := posenc.New(cfg.PosEnc, cfg.Env())
+	mech, err := attention.New(cfg.attentionKind(), cfg.AttentionParams)
+	if err != nil {
+		return nil, fmt.Errorf("transformer config: Attention: %w", err)
+	}
+	enc, err := posenc.New(cfg.PosEnc, cfg.Env())
+	if err != nil {
+		return nil, fmt.Errorf("transformer config: PosEnc: %w", err)
+	}
 	return &Model{Config: cfg, Mechanism: mech, Encoding: enc, DType: dtypes.Float32}, nil
+}
+
+// ValidateSeqLen checks that sequences of length n can be fed to the model.
+func (m *Model) ValidateSeqLen(n int) error {
+	if n < 1 {
+		return fmt.Errorf("transformer: sequence length = %d is invalid, want >= 1", n)
+	}
+	if b, ok := m.Encoding.(posenc.Bounded); ok && n > b.MaxSeqLen() {
+		return fmt.Errorf("transformer: sequence length = %d exceeds the %s table, want <= %d (posenc max_len)", n, m.Encoding.Name(), b.MaxSeqLen())
+	}
+	return nil
 }
 
 // Output of a forward pass.
@@ -55,7 +73,7 @@ func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Ou
 		panicf("transformer: tokens have shape %s, want [batch, seq]", tokens.Shape())
 	}
 	n := tokens.Shape().Dim(1)
-	if err := c.ValidateSeqLen(n); err != nil {
+	if err := m.ValidateSeqLen(n); err != nil {
 		panic(err)
 	}
 	x := Gather(m.embeddings(scope, g), ExpandAxes(ConvertDType(tokens, dtypes.Int32), -1)) // [B, T, D]

@@ -74,7 +74,7 @@ func TrainLM(b compute.Backend, cfg transformer.Config, tokens []int32, o LMOpti
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.ValidateSeqLen(o.SeqLen); err != nil {
+	if err := m.ValidateSeqLen(o.SeqLen); err != nil {
 		return nil, err
 	}
 	for i, t := range tokens {

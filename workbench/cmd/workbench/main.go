@@ -86,14 +86,8 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := transformer.Config{Vocab: 256, Width: *width, Heads: *heads, Layers: *layers,
 		Attention: *attn, PosEnc: posenc.Config{Kind: *pe}}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
 	opt := training.LMOptions{Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, ClipNorm: *clip, Seed: *seed,
 		LogEvery: *logEvery, Log: stdout, ValidFraction: 0.1}
-	if err := opt.Validate(len(tokens)); err != nil {
-		return err
-	}
 	choice, err := backend.New()
 	if err != nil {
 		return err
