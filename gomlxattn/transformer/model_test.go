@@ -299,3 +299,51 @@ func TestTiedOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestProbsAndWindow: the model returns one probability map per layer (causal rows summing to 1),
+// and a band mask of width W leaves the logits of positions < W exactly unchanged (windowed@W,
+// KERPLE spec section 10) while changing later ones.
+func TestProbsAndWindow(t *testing.T) {
+	const n, w = 24, 8
+	m, _ := transformer.New(tiny("kerple_log"))
+	store := model.NewStore()
+	run := func(window int) []*tensors.Tensor {
+		return model.MustNewExec(backend.MustShared(), store, func(scope *model.Scope, tok *Node) []*Node {
+			l, out := m.Logits(scope, tok, transformer.ForwardOptions{WantProbs: true, Window: window})
+			return append([]*Node{l}, out.Probs...)
+		}).MustCall(randomTokens(rand.New(rand.NewPCG(6, 6)), 2, n, 16))
+	}
+	full, band := run(0), run(w)
+	if len(full) != 1+tiny("").Layers {
+		t.Fatalf("got %d probability maps, want %d", len(full)-1, tiny("").Layers)
+	}
+	p := tensors.MustCopyFlatData[float32](full[1]) // [2, 4, n, n]
+	for r := range 2 * 4 * n {
+		i, s := r%n, 0.0
+		for j := range n {
+			if j > i && p[r*n+j] != 0 {
+				t.Fatalf("row %d attends to future key %d", r, j)
+			}
+			s += float64(p[r*n+j])
+		}
+		if math.Abs(s-1) > 1e-5 {
+			t.Fatalf("probability row %d sums to %v", r, s)
+		}
+	}
+	lf, lb := tensors.MustCopyFlatData[float32](full[0]), tensors.MustCopyFlatData[float32](band[0])
+	changed := false
+	for bi := range 2 {
+		for i := range n {
+			for v := range 16 {
+				x := (bi*n+i)*16 + v
+				if i < w && lf[x] != lb[x] {
+					t.Fatalf("window %d changed the logit at position %d: %v -> %v", w, i, lf[x], lb[x])
+				}
+				changed = changed || (i >= w && lf[x] != lb[x])
+			}
+		}
+	}
+	if !changed {
+		t.Error("window had no effect beyond position W")
+	}
+}
