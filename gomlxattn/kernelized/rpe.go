@@ -1,0 +1,71 @@
+package kernelized
+
+import (
+	. "github.com/gomlx/gomlx/core/graph"
+
+	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
+)
+
+// RPEOptions configure RPE.
+type RPEOptions struct {
+	Causal  bool
+	KeyMask *Node
+	// Toeplitz selects the algorithm of the Toeplitz products (toeplitz.Auto by default).
+	Toeplitz toeplitz.Options
+	// FeatureChunk > 0 processes the m features in groups of this size, bounding the Toeplitz
+	// operand to [H, n, B*FeatureChunk*(dv+1)]; 0 processes all at once.
+	FeatureChunk int
+}
+
+// RPE is kernelized attention with relative positional encoding (Luo et al. 2021, Eq. 10-13):
+//
+//	z_i = phi(q_i) sum_j c_{j-i} phi(k_j)^T v_j / phi(q_i) sum_j c_{j-i} phi(k_j)^T,  c = exp(b),
+//
+// for fq, fk [B, n, H, m], v [B, n, H, dv] and b [H, 2n-1] (b[h, k+n-1] for offset k = j-i).
+// Both sums are Toeplitz products along the sequence (toeplitz.Apply). c is computed as
+// exp(b - max b) over the visible offsets of each head; the common factor cancels in the ratio,
+// so exp never overflows. Causal attention zeroes c_k for k > 0.
+func RPE(fq, fk, v, b *Node, opt RPEOptions) *Node {
+	checkFeatures(fq, fk, v)
+	bb, n, h, m := fq.Shape().Dim(0), fq.Shape().Dim(1), fq.Shape().Dim(2), fq.Shape().Dim(3)
+	if b.Rank() != 2 || b.Shape().Dim(0) != h || b.Shape().Dim(1) != 2*n-1 {
+		panicf("kernelized.RPE: coefficients have shape %s, want [%d, %d]", b.Shape(), h, 2*n-1)
+	}
+	b = ConvertDType(b, fq.DType())
+	visible := b
+	if opt.Causal {
+		visible = Slice(b, AxisRange(), AxisRange(0, n)) // offsets k <= 0
+	}
+	c := Exp(Sub(b, StopGradient(ReduceAndKeep(visible, ReduceMax, 1))))
+	fk = maskKeys(fk, opt.KeyMask)
+	v1 := withOnes(v)
+	dv1 := v1.Shape().Dim(3)
+	top := opt.Toeplitz
+	top.Causal = opt.Causal
+	group := opt.FeatureChunk
+	if group <= 0 || group > m {
+		group = m
+	}
+	var o *Node
+	for start := 0; start < m; start += group {
+		mg := min(group, m-start)
+		fqg, fkg := fq, fk
+		if mg < m {
+			fqg = Slice(fq, AxisRange(), AxisRange(), AxisRange(), AxisRange(start, start+mg))
+			fkg = Slice(fk, AxisRange(), AxisRange(), AxisRange(), AxisRange(start, start+mg))
+		}
+		// A[h, j, b, r, :] = phi(k_j)_r [v_j, 1]: the outer products as one matmul with no
+		// contracted axis, laid out with the sequence in the middle for the Toeplitz product.
+		a := DotGeneral(fkg, nil, []int{2, 1, 0}, v1, nil, []int{2, 1, 0}) // [H, n, B, mg, dv+1]
+		d := toeplitz.Apply(c, Reshape(a, h, n, bb*mg*dv1), top)
+		d = Reshape(d, h, n, bb, mg, dv1)
+		og := DotGeneral(d, []int{3}, []int{0, 1, 2}, fqg, []int{3}, []int{2, 1, 0}) // [H, n, B, dv+1]
+		if o == nil {
+			o = og
+		} else {
+			o = Add(o, og)
+		}
+	}
+	o = TransposeAllAxes(o, 2, 1, 0, 3) // [B, n, H, dv+1]
+	return ratio(o, 0)
+}

@@ -1,0 +1,5 @@
+package kernelized
+
+import "fmt"
+
+func panicf(format string, args ...any) { panic(fmt.Errorf(format, args...)) }
