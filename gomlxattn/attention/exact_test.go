@@ -72,6 +72,12 @@ func refBias(t *testing.T, enc posenc.Encoding, p map[string][]float64, causal b
 		return math.Pow(d, e)
 	}
 	switch e := enc.(type) {
+	case posenc.LuoRPE:
+		w := p["luo_rpe_table"]
+		return func(h, i, j int) float64 {
+			k := min(max(j-i, -(e.MaxLen-1)), e.MaxLen-1)
+			return w[(k+e.MaxLen-1)*e.NumHeads+h]
+		}, nil
 	case posenc.ALiBi:
 		sl := posenc.ALiBiSlopes(len(e.Slopes))
 		return func(h, i, j int) float64 { return -sl[h] * dist(i, j) }, nil
@@ -147,6 +153,15 @@ func TestExactMatchesReference(t *testing.T) {
 					q, k, v := round32(randn(rng, 1, b, n, h, dh)), round32(randn(rng, 1, b, n, h, dh)), round32(randn(rng, 1, b, n, h, dh))
 					store := model.NewStore()
 					store.SetParam(model.ParamInitialSeed, int64(n+1))
+					if le, ok := enc.(posenc.LuoRPE); ok { // zero at init: set a random table, short enough to clip
+						le.MaxLen = 5
+						enc = le
+						tab := make([]float32, (2*le.MaxLen-1)*h)
+						for i := range tab {
+							tab[i] = float32(rng.NormFloat64())
+						}
+						store.RootScope().VariableWithValue("luo_rpe_table", tensors.FromFlatDataAndDimensions(tab, 2*le.MaxLen-1, h))
+					}
 					exec := model.MustNewExec(be, store, func(scope *model.Scope, q, k, v *Node) []*Node {
 						bias := posenc.ComputeBias(scope, q.Graph(), enc, n, dtypes.Float32)
 						if qk, ok := enc.(posenc.QK); ok {

@@ -8,6 +8,8 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
 // Mechanism computes attention from projected q, k, v [B, T, H, Dh]; it is what a model plugs in.
@@ -16,6 +18,18 @@ type Mechanism interface {
 	// Attend returns out [B, T, H, Dv] and, if opt.WantProbs and the mechanism can, the
 	// probabilities [B, H, T, T]. scope holds the mechanism's own variables (e.g. random features).
 	Attend(scope *model.Scope, q, k, v *Node, opt Options) (out, probs *Node)
+}
+
+// Compatible is implemented by mechanisms that support only some positional encodings or
+// only causal or only bidirectional attention; models call it before building any graph.
+type Compatible interface {
+	CheckModel(enc posenc.Encoding, causal bool) error
+}
+
+// Redrawing is implemented by mechanisms whose random features are redrawn during training:
+// every RedrawEvery() optimizer steps the trainer calls features.Redraw on the model's store.
+type Redrawing interface {
+	RedrawEvery() int
 }
 
 // Factory builds a mechanism from its parameters; it validates them without building a graph.

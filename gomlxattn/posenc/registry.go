@@ -105,29 +105,9 @@ func Resolve(cfg Config) (*Spec, Params, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("posenc: kind %q is unknown, valid kinds: %s", cfg.Kind, strings.Join(Names(), ", "))
 	}
-	p := Params{}
-	for _, ps := range s.Params {
-		p[ps.Name] = ps.Default
-	}
-	for _, k := range slices.Sorted(maps.Keys(cfg.Params)) {
-		v := cfg.Params[k]
-		i := slices.IndexFunc(s.Params, func(ps Param) bool { return ps.Name == k })
-		if i < 0 {
-			valid := make([]string, len(s.Params))
-			for j, ps := range s.Params {
-				valid[j] = ps.Name
-			}
-			return nil, nil, fmt.Errorf("posenc %s: parameter %q is unknown, valid parameters: [%s]", kind, k, strings.Join(valid, ", "))
-		}
-		ps := s.Params[i]
-		if math.IsNaN(v) || v < ps.Min || v > ps.Max || (ps.Integer && v != math.Trunc(v)) {
-			what := "a number"
-			if ps.Integer {
-				what = "an integer"
-			}
-			return nil, nil, fmt.Errorf("posenc %s: parameter %q = %v is invalid, want %s in [%v, %v]", kind, k, v, what, ps.Min, ps.Max)
-		}
-		p[k] = v
+	p, err := CheckParams("posenc "+kind, s.Params, cfg.Params)
+	if err != nil {
+		return nil, nil, err
 	}
 	return s, p, nil
 }
@@ -145,4 +125,34 @@ func New(cfg Config, env Env) (Encoding, error) {
 		return nil, fmt.Errorf("posenc %s: HeadDim = %d is invalid, want >= 1", s.Name, env.HeadDim)
 	}
 	return s.New(p, env)
+}
+
+// CheckParams fills the defaults of specs and validates the given values; errors are prefixed
+// with owner and name the parameter, the value and the valid range.
+func CheckParams(owner string, specs []Param, given map[string]float64) (Params, error) {
+	p := Params{}
+	for _, ps := range specs {
+		p[ps.Name] = ps.Default
+	}
+	for _, k := range slices.Sorted(maps.Keys(given)) {
+		v := given[k]
+		i := slices.IndexFunc(specs, func(ps Param) bool { return ps.Name == k })
+		if i < 0 {
+			valid := make([]string, len(specs))
+			for j, ps := range specs {
+				valid[j] = ps.Name
+			}
+			return nil, fmt.Errorf("%s: parameter %q is unknown, valid parameters: [%s]", owner, k, strings.Join(valid, ", "))
+		}
+		ps := specs[i]
+		if math.IsNaN(v) || v < ps.Min || v > ps.Max || (ps.Integer && v != math.Trunc(v)) {
+			what := "a number"
+			if ps.Integer {
+				what = "an integer"
+			}
+			return nil, fmt.Errorf("%s: parameter %q = %v is invalid, want %s in [%v, %v]", owner, k, v, what, ps.Min, ps.Max)
+		}
+		p[k] = v
+	}
+	return p, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
+	_ "github.com/attnbench/attnbench/gomlxattn/kernelized" // registers the kernelized mechanisms
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
@@ -37,6 +38,11 @@ func New(cfg Config) (*Model, error) {
 	enc, err := posenc.New(cfg.PosEnc, cfg.Env())
 	if err != nil {
 		return nil, fmt.Errorf("transformer config: PosEnc: %w", err)
+	}
+	if cm, ok := mech.(attention.Compatible); ok {
+		if err := cm.CheckModel(enc, cfg.Causal()); err != nil {
+			return nil, fmt.Errorf("transformer config: Attention %s with PosEnc %s: %w", mech.Name(), enc.Name(), err)
+		}
 	}
 	return &Model{Config: cfg, Mechanism: mech, Encoding: enc, DType: dtypes.Float32}, nil
 }

@@ -111,7 +111,7 @@ func TestEncodingGradients(t *testing.T) {
 	}
 	tok, labels := tensors.FromFlatDataAndDimensions(in, b, n), tensors.FromFlatDataAndDimensions(lab, b, n, 1)
 	learnable := map[string]bool{"t5": true, "fire": true, "learned": true, "kerple_log": true,
-		"kerple_power": true, "kerple_biaswht": true, "kerple_3paralog": true}
+		"kerple_power": true, "kerple_biaswht": true, "kerple_3paralog": true, "luo_rpe": true}
 	for _, kind := range posenc.Names() {
 		cfg := tiny(kind)
 		m, _ := transformer.New(cfg)
