@@ -195,15 +195,16 @@ func (m Map) apply(w, x *Node, query bool) *Node {
 		dash = MulScalar(dash, 1/math.Sqrt(float64(m.M)))
 		return AddScalar(Max(dash, ZerosLike(dash)), 1e-3)
 	case TRF:
-		// exp(|x|^2/2) grows fast: queries drop it (it cancels per row); keys share a max shift.
+		// exp(|x|^2/2) grows fast. With Stabilize, queries drop it (it cancels per row) and keys
+		// share the per-(batch, head) maximum.
 		sq := MulScalar(ReduceAndKeep(Square(x), ReduceSum, -1), 0.5)
 		var scale *Node
-		if query {
+		switch {
+		case m.Stabilize && query:
 			scale = OnesLike(sq)
-		} else {
-			if m.Stabilize && r >= 4 {
-				sq = Sub(sq, StopGradient(ReduceAndKeep(sq, ReduceMax, 1)))
-			}
+		case m.Stabilize && r >= 4:
+			scale = Exp(Sub(sq, StopGradient(ReduceAndKeep(sq, ReduceMax, 1))))
+		default:
 			scale = Exp(sq)
 		}
 		scale = MulScalar(scale, 1/math.Sqrt(float64(m.M)))

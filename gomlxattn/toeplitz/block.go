@@ -3,6 +3,7 @@ package toeplitz
 import (
 	"math"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 
@@ -44,7 +45,14 @@ func choosePlan(n, f, n2 int) plan {
 func applyBlock(c, x *Node, opt Options) *Node {
 	h, n, f := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
 	p := choosePlan(n, f, opt.BlockSize)
-	m := blockMatrix(c, p, opt.Causal) // [H*K, 2n2, 2n2]
+	var m *Node // [H*K, 2n2, 2n2]
+	if c.DType() == dtypes.Float32 {
+		// The kernel spectrum is small (about 2 n2/F times the data): building it in float64
+		// removes its rounding from the product, which matters for rows that see only small c.
+		m = ConvertDType(blockMatrix(ConvertDType(c, dtypes.Float64), p, opt.Causal), c.DType())
+	} else {
+		m = blockMatrix(c, p, opt.Causal)
+	}
 	if p.np > n {
 		x = Concatenate([]*Node{x, Zeros(x.Graph(), shapes.Make(x.DType(), h, p.np-n, f))}, 1)
 	}
