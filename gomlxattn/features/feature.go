@@ -248,3 +248,11 @@ func (m Map) maclaurin(w, x *Node) *Node {
 	a0 := MulScalar(ones, math.Sqrt(m.Dot.Coefficients(0)[0]))
 	return Concatenate([]*Node{a0, f}, -1)
 }
+
+// DrawWeights returns draw 0 of the projection for inputs of dimension d, as Weights would
+// create it in a scope whose path mixes to seed (for tests and analyses outside a model).
+func (m Map) DrawWeights(seed uint64, d int) ([]float64, error) {
+	m.Seed = seed
+	w, _, err := m.draw("", d, 0)
+	return w, err
+}

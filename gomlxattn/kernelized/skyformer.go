@@ -78,12 +78,12 @@ func (s *Skyformer) Apply(q, k, v, land *Node, opt attention.Options) (*Node, *N
 	qf := gaussKernel(q, land) // [B, H, n, L]
 	kf := gaussKernel(k, land)
 	mm := gaussKernel(land, land) // [B, H, L, L]
-	mm = Add(mm, MulScalar(identity(q.Graph(), l, q.DType()), s.Gamma))
+	mm = Add(mm, MulScalar(ExpandLeftToRank(identity(q.Graph(), l, q.DType()), 4), s.Gamma))
 	dinv := Rsqrt(ReduceSum(mm, -1)) // [B, H, L]
 	mn := Mul(Mul(mm, ExpandAxes(dinv, -1)), ExpandAxes(dinv, -2))
 	inv := NewtonSchulz(mn, s.Iterations())
 	w := Mul(Mul(inv, ExpandAxes(dinv, -1)), ExpandAxes(dinv, -2))         // D^-1/2 inv D^-1/2
-	kw := DotGeneral(kf, []int{3}, []int{0, 1}, w, []int{1}, []int{0, 1})  // [B, H, n, L]
+	kw := DotGeneral(kf, []int{3}, []int{0, 1}, w, []int{2}, []int{0, 1})  // [B, H, n, L]
 	t := DotGeneral(kw, []int{2}, []int{0, 1}, v, []int{1}, []int{0, 2})   // [B, H, L, dv]
 	out := DotGeneral(qf, []int{3}, []int{0, 1}, t, []int{2}, []int{0, 1}) // [B, H, n, dv]
 	var probs *Node
@@ -99,7 +99,7 @@ func (s *Skyformer) Apply(q, k, v, land *Node, opt attention.Options) (*Node, *N
 func NewtonSchulz(m *Node, iters int) *Node {
 	r := m.Rank()
 	l := m.Shape().Dim(-1)
-	eye := identity(m.Graph(), l, m.DType())
+	eye := ExpandLeftToRank(identity(m.Graph(), l, m.DType()), r)
 	mt := TransposeAllAxes(m, append(seq(r-2), r-1, r-2)...)
 	colMax := ReduceAndKeep(ReduceAndKeep(m, ReduceSum, r-2), ReduceMax, r-1)
 	v := Div(mt, colMax)
