@@ -79,7 +79,8 @@ func (s *Skyformer) Apply(q, k, v, land *Node, opt attention.Options) (*Node, *N
 	kf := gaussKernel(k, land)
 	mm := gaussKernel(land, land) // [B, H, L, L]
 	mm = Add(mm, MulScalar(ExpandLeftToRank(identity(q.Graph(), l, q.DType()), 4), s.Gamma))
-	dinv := Rsqrt(ReduceSum(mm, -1)) // [B, H, L]
+	rs := ReduceSum(mm, -1)
+	dinv := Div(OnesLike(rs), Sqrt(rs)) // [B, H, L]
 	mn := Mul(Mul(mm, ExpandAxes(dinv, -1)), ExpandAxes(dinv, -2))
 	inv := NewtonSchulz(mn, s.Iterations())
 	w := Mul(Mul(inv, ExpandAxes(dinv, -1)), ExpandAxes(dinv, -2))         // D^-1/2 inv D^-1/2
