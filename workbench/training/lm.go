@@ -106,6 +106,9 @@ func TrainLM(b compute.Backend, cfg transformer.Config, tokens []int32, o LMOpti
 		if err != nil {
 			return res, fmt.Errorf("training: step %d: %w", step, err)
 		}
+		if _, err := RedrawIfDue(m.Mechanism, store, step+1); err != nil {
+			return res, fmt.Errorf("training: step %d: %w", step, err)
+		}
 		l := float64(tensors.ToScalar[float32](metrics[0]))
 		res.Losses = append(res.Losses, l)
 		if o.LogEvery > 0 && o.Log != nil && ((step+1)%o.LogEvery == 0 || step == 0) {

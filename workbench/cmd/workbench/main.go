@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/attnbench/attnbench/datasets/builtin"
@@ -64,6 +65,8 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	corpus := fs.String("corpus", "tiny_go", "embedded corpus: "+strings.Join(builtin.Names(), ", "))
 	pe := fs.String("posenc", "kerple_log", "positional encoding: "+strings.Join(posenc.Names(), ", "))
 	attn := fs.String("attention", "softmax", "attention mechanism: "+strings.Join(attention.Kinds(), ", "))
+	attnParams := fs.String("attn_params", "", "mechanism parameters as name=value,... (e.g. m=32,redraw=100)")
+	posParams := fs.String("posenc_params", "", "encoding parameters as name=value,... (e.g. max_len=512)")
 	width := fs.Int("width", 64, "model width")
 	heads := fs.Int("heads", 4, "attention heads")
 	layers := fs.Int("layers", 2, "Transformer blocks")
@@ -80,12 +83,20 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("train: unexpected arguments %q", fs.Args())
 	}
+	ap, err := parseParams("attn_params", *attnParams)
+	if err != nil {
+		return err
+	}
+	pp, err := parseParams("posenc_params", *posParams)
+	if err != nil {
+		return err
+	}
 	tokens, err := builtin.ByteTokens(*corpus)
 	if err != nil {
 		return err
 	}
 	cfg := transformer.Config{Vocab: 256, Width: *width, Heads: *heads, Layers: *layers,
-		Attention: *attn, PosEnc: posenc.Config{Kind: *pe}}
+		Attention: *attn, AttentionParams: ap, PosEnc: posenc.Config{Kind: *pe, Params: pp}}
 	opt := training.LMOptions{Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, ClipNorm: *clip, Seed: *seed,
 		LogEvery: *logEvery, Log: stdout, ValidFraction: 0.1}
 	choice, err := backend.New()
@@ -102,4 +113,24 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "final train loss %.4f, validation loss %.4f nats/byte (unigram baseline %.4f), %.0f tokens/s\n",
 		res.Losses[len(res.Losses)-1], res.ValidLoss, res.Unigram, res.TokensPS)
 	return nil
+}
+
+// parseParams reads "name=value,name=value" into a map; an empty string gives nil.
+func parseParams(flagName, s string) (map[string]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]float64{}
+	for _, kv := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("-%s: %q is not name=value", flagName, kv)
+		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			return nil, fmt.Errorf("-%s: value of %q is %q, want a number", flagName, name, val)
+		}
+		out[strings.TrimSpace(name)] = x
+	}
+	return out, nil
 }

@@ -31,6 +31,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"train", "-corpus", "wiki"}, `"wiki"`},
 		{[]string{"train", "-stepz", "3"}, "stepz"},
 		{[]string{"fly"}, `"fly"`},
+		{[]string{"train", "-attention", "performer", "-attn_params", "m=x"}, `"m"`},
+		{[]string{"train", "-attention", "performer", "-attn_params", "q=3"}, `"q" is unknown`},
+		{[]string{"train", "-attention", "performer", "-posenc", "alibi"}, "kernelized_rpe"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
