@@ -199,7 +199,8 @@ func TestRPEMatchesNaive(t *testing.T) {
 						got := flat(MustNewExec(backend.MustShared(), func(fq, fk, v, lc *Node) *Node {
 							r := func(x *Node, d int) *Node { return ConvertDType(Reshape(x, b, n, h, d), dt) }
 							o := kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), ConvertDType(Reshape(lc, h, 2*n-1), dt),
-								kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: meth}, FeatureChunk: 4})
+								kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: meth}, FeatureChunk: 4,
+									Inference: dt == dtypes.Float64}) // both graph forms
 							return ConvertDType(o, dtypes.Float64)
 						}).MustCall1(fq, fk, v, logc))
 						tol := 1e-3

@@ -300,13 +300,14 @@ func TestRPEGradients(t *testing.T) {
 	logc, r := normal(rng, h*(2*n-1), 1), normal(rng, b*n*h*dv, 1)
 	fm := features.Map{Kind: features.PRF, M: m}
 	w := features.DrawProjection(features.Rng(1, "t8", 0), features.Gaussian, m, d, 0)
+	inference := false
 	loss := func(dt dtypes.DType, meth toeplitz.Method, causal bool) func(w, q, k, v, lc, r *Node) *Node {
 		return func(w, q, k, v, lc, r *Node) *Node {
 			cv := func(x *Node, dims ...int) *Node { return ConvertDType(Reshape(x, dims...), dt) }
 			wq, wk := cv(q, b, n, h, d), cv(k, b, n, h, d)
 			ww := cv(w, m, d)
 			o := kernelized.RPE(fm.Queries(ww, wq), fm.Keys(ww, wk), cv(v, b, n, h, dv), cv(lc, h, 2*n-1),
-				kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: meth}})
+				kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: meth}, Inference: inference})
 			return ReduceAllSum(Mul(o, cv(r, b, n, h, dv)))
 		}
 	}
@@ -333,6 +334,14 @@ func TestRPEGradients(t *testing.T) {
 		for i := range dense {
 			if e := globalError(block[i], dense[i]); e > 1e-4 {
 				t.Errorf("causal=%v %s: float32 block vs float64 dense relative error %.3g > 1e-4", causal, names[i], e)
+			}
+		}
+		inference = true // the plain forward graph with GoMLX's default gradients
+		plain := grads(dtypes.Float32, toeplitz.BlockSpectral, causal)
+		inference = false
+		for i := range dense {
+			if e := globalError(plain[i], dense[i]); e > 1e-4 {
+				t.Errorf("causal=%v %s: float32 block (default gradients) vs float64 dense relative error %.3g > 1e-4", causal, names[i], e)
 			}
 		}
 		g64 := grads(dtypes.Float64, toeplitz.BlockSpectral, causal)

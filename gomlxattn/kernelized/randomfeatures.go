@@ -93,7 +93,8 @@ func (r *RandomFeatures) Attend(scope *model.Scope, q, k, v *Node, opt attention
 	}
 	var out *Node
 	if logc != nil {
-		out = RPE(fq, fk, v, logc, RPEOptions{Causal: opt.Causal, KeyMask: opt.KeyMask, Toeplitz: r.Toeplitz, FeatureChunk: r.FeatureChunk})
+		out = RPE(fq, fk, v, logc, RPEOptions{Causal: opt.Causal, KeyMask: opt.KeyMask, Toeplitz: r.Toeplitz,
+			FeatureChunk: r.FeatureChunk, Inference: !scope.IsTraining(q.Graph())})
 	} else {
 		out = Linear(fq, fk, v, LinearOptions{Causal: opt.Causal, Chunk: r.Chunk, KeyMask: opt.KeyMask})
 	}

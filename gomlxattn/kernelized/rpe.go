@@ -15,6 +15,9 @@ type RPEOptions struct {
 	// FeatureChunk > 0 processes the m features in groups of this size, bounding the Toeplitz
 	// operand to [H, n, B*FeatureChunk*(dv+1)]; 0 processes all at once.
 	FeatureChunk int
+	// Inference builds the plain forward graph: no hand-written backward and none of its extra
+	// passes over the data. Gradients then come from GoMLX's default rules (correct, slower).
+	Inference bool
 }
 
 // RPE is kernelized attention with relative positional encoding (Luo et al. 2021, Eq. 10-13):
@@ -56,10 +59,17 @@ func RPE(fq, fk, v, b *Node, opt RPEOptions) *Node {
 		}
 		// A[h, j, b, r, :] = phi(k_j)_r [v_j, 1]: the outer products as one matmul with no
 		// contracted axis, laid out with the sequence in the middle for the Toeplitz product.
-		a := DotGeneral(fkg, nil, []int{2, 1, 0}, v1, nil, []int{2, 1, 0}) // [H, n, B, mg, dv+1]
-		d := toeplitz.Apply(c, Reshape(a, h, n, bb*mg*dv1), top)
-		d = Reshape(d, h, n, bb, mg, dv1)
-		og := DotGeneral(d, []int{3}, []int{0, 1, 2}, fqg, []int{3}, []int{2, 1, 0}) // [H, n, B, dv+1]
+		var og *Node
+		if opt.Inference {
+			top.AutodiffBackward = true
+			a := DotGeneral(fkg, nil, []int{2, 1, 0}, v1, nil, []int{2, 1, 0}) // [H, n, B, mg, dv+1]
+			d := Reshape(toeplitz.Apply(c, Reshape(a, h, n, bb*mg*dv1), top), h, n, bb, mg, dv1)
+			og = DotGeneral(fqg, []int{3}, []int{2, 1, 0}, d, []int{3}, []int{0, 1, 2}) // [H, n, B, dv+1]
+		} else {
+			a := outerFeatures(fkg, v1) // [H, n, B, mg, dv+1]
+			d := toeplitz.Apply(c, Reshape(a, h, n, bb*mg*dv1), top)
+			og = contractFeatures(fqg, Reshape(d, h, n, bb, mg, dv1))
+		}
 		if o == nil {
 			o = og
 		} else {
