@@ -216,3 +216,23 @@ func equal(a, b []float64) bool {
 	}
 	return len(a) == len(b)
 }
+
+// TestReLUFeatures checks Performer-ReLU features relu(W x/sqrt(m)) + 1e-3 against plain Go.
+func TestReLUFeatures(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	const d, m = 6, 10
+	fm := features.Map{Kind: features.ReLU, M: m}
+	w := features.DrawProjection(rng, features.Gaussian, m, d, 0)
+	x := randVec(rng, d, 2)
+	fx, _ := featurePair(t, fm, w, []int{m, d}, x, x)
+	for r := range m {
+		dot := 0.0
+		for i := range d {
+			dot += w[r*d+i] * x[i]
+		}
+		want := math.Max(dot/math.Sqrt(m), 0) + 1e-3
+		if math.Abs(fx[r]-want) > 1e-12 {
+			t.Errorf("feature %d = %v, want %v", r, fx[r], want)
+		}
+	}
+}

@@ -27,7 +27,20 @@ var (
 	benchDenseN  = flag.Int("kern.densemaxn", 8192, "largest n for the dense Toeplitz product")
 	benchSoftN   = flag.Int("kern.softmaxmaxn", 8192, "largest n for exact softmax (memory: about 12 G*n^2 bytes fwd+bwd)")
 	benchVariant = flag.String("kern.only", "", "run only variants whose name contains this")
+	benchBudget  = flag.Float64("kern.membudget", 18000, "skip a size when the previous size's peak heap times 2.2 exceeds this many MB")
 )
+
+// lastPeak holds the peak heap (MB) of each variant's previous size, for the memory budget.
+var lastPeak = map[string]float64{}
+
+// overBudget reports (and records as skipped) a cell whose predicted peak heap exceeds the budget.
+func overBudget(b *testing.B, key string) bool {
+	if p, ok := lastPeak[key]; ok && 2.2*p > *benchBudget {
+		b.Skipf("skipped: predicted peak heap %.0f MB (2.2 x %.0f MB at half the size) exceeds -kern.membudget %.0f MB", 2.2*p, p, *benchBudget)
+		return true
+	}
+	return false
+}
 
 func tensorOf(rng *rand.Rand, std float64, dims ...int) *tensors.Tensor {
 	size := 1
@@ -41,8 +54,9 @@ func tensorOf(rng *rand.Rand, std float64, dims ...int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(x, dims...)
 }
 
-// runTimed compiles exec with one call, then times b.N calls and reports the peak heap of one call.
-func runTimed(b *testing.B, exec *Exec, args ...any) {
+// runTimed compiles exec with one call, then times b.N calls and reports the peak heap of one
+// call; key names the variant for the memory budget.
+func runTimed(b *testing.B, key string, exec *Exec, args ...any) {
 	for _, t := range exec.MustCall(args...) {
 		t.MustFinalizeAll()
 	}
@@ -57,6 +71,7 @@ func runTimed(b *testing.B, exec *Exec, args ...any) {
 			t.MustFinalizeAll()
 		}
 	}
+	lastPeak[key] = float64(peak) / (1 << 20)
 	b.ReportMetric(float64(peak)/(1<<20), "peakMB")
 }
 
@@ -78,7 +93,11 @@ func BenchmarkToeplitz(b *testing.B) {
 				if !selected(name) {
 					continue
 				}
+				key := meth.String() + mode(bwd)
 				b.Run(name, func(b *testing.B) {
+					if overBudget(b, key) {
+						return
+					}
 					exec := MustNewExec(be, func(c, x *Node) []*Node {
 						y := toeplitz.Apply(c, x, toeplitz.Options{Method: meth, Causal: true})
 						if !bwd {
@@ -86,7 +105,7 @@ func BenchmarkToeplitz(b *testing.B) {
 						}
 						return Gradient(ReduceAllSum(Mul(y, y)), c, x)
 					})
-					runTimed(b, exec, c, x)
+					runTimed(b, key, exec, c, x)
 				})
 			}
 		}
@@ -128,7 +147,11 @@ func BenchmarkAttentionRPE(b *testing.B) {
 				if !selected(name) {
 					continue
 				}
+				key := vr.name + mode(bwd)
 				b.Run(name, func(b *testing.B) {
+					if overBudget(b, key) {
+						return
+					}
 					fm := features.Map{Kind: features.PRF, M: vr.m}
 					var w *tensors.Tensor
 					if vr.m > 0 {
@@ -161,7 +184,7 @@ func BenchmarkAttentionRPE(b *testing.B) {
 						}
 						return Gradient(ReduceAllSum(Mul(out, out)), q, k, v, c)
 					})
-					runTimed(b, exec, q, k, v, coef, w)
+					runTimed(b, key, exec, q, k, v, coef, w)
 					b.ReportMetric(float64(batch*n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 				})
 			}

@@ -10,6 +10,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/attnbench/attnbench/gomlxattn/features"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 	"github.com/attnbench/attnbench/workbench/backend"
@@ -217,6 +218,43 @@ func TestRPEMatchesNaive(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestRPEStableLongLargeNorm: float32 FFT-RPE at n = 16384 with large-norm queries and keys (PRF
+// features of the plain variant) and biases whose exp overflows float32 gives finite outputs
+// inside the convex hull of the values (PRF weights are positive).
+func TestRPEStableLongLargeNorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("n = 16384")
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	const b, n, h, d, dv, m = 1, 16384, 2, 8, 2, 8
+	q, k, v := normal(rng, b*n*h*d, 5), normal(rng, b*n*h*d, 5), normal(rng, b*n*h*dv, 1)
+	logc := make([]float64, h*(2*n-1))
+	for i := range logc {
+		logc[i] = 120 + 60*rng.Float64() // exp(b) > MaxFloat32 everywhere
+	}
+	vmin, vmax := math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		vmin, vmax = math.Min(vmin, x), math.Max(vmax, x)
+	}
+	rf := &kernelized.RandomFeatures{Map: features.Map{Kind: features.PRF, M: m, Stabilize: true, Eps: 1e-6}}
+	w := features.DrawProjection(features.Rng(4, "stable", 0), features.Gaussian, m, d, 0)
+	for _, causal := range []bool{false, true} {
+		got := exec1(func(w, q, k, v, lc *Node) *Node {
+			f32 := func(x *Node, dims ...int) *Node { return ConvertDType(Reshape(x, dims...), dtypes.Float32) }
+			xq, xk := rf.Inputs(f32(q, b, n, h, d), f32(k, b, n, h, d), 0)
+			ww := f32(w, m, d)
+			o := kernelized.RPE(rf.Map.Queries(ww, xq), rf.Map.Keys(ww, xk), f32(v, b, n, h, dv), f32(lc, h, 2*n-1),
+				kernelized.RPEOptions{Causal: causal})
+			return ConvertDType(o, dtypes.Float64)
+		}, w, q, k, v, logc)
+		for i, x := range got {
+			if math.IsNaN(x) || math.IsInf(x, 0) || x < vmin-1e-3 || x > vmax+1e-3 {
+				t.Fatalf("causal=%v: output %d = %v, want finite and in [%.3f, %.3f]", causal, i, x, vmin, vmax)
 			}
 		}
 	}

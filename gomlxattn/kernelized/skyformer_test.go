@@ -267,3 +267,58 @@ func TestMaclaurinKernelError(t *testing.T) {
 		}
 	}
 }
+
+// TestSkyformerLandmarksConverge is oracle T10 (d): on low-rank queries and keys the error of
+// the Nystrom approximation against the exact Gaussian-kernel attention falls as landmarks grow.
+func TestSkyformerLandmarksConverge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(39, 40))
+	const n, p, r, dv = 96, 8, 2, 4
+	lowRank := func() []float64 {
+		u, a := normal(rng, n*r, 1), normal(rng, r*p, 0.7)
+		x := make([]float64, n*p)
+		for i := range n {
+			for j := range p {
+				for k := range r {
+					x[i*p+j] += u[i*r+k] * a[k*p+j]
+				}
+			}
+		}
+		return x
+	}
+	q, k, v := lowRank(), lowRank(), normal(rng, n*dv, 1)
+	exact := make([]float64, n*dv)
+	for i := range n {
+		for j := range n {
+			d := 0.0
+			for c := range p {
+				x := q[i*p+c] - k[j*p+c]
+				d += x * x
+			}
+			for e := range dv {
+				exact[i*dv+e] += math.Exp(-d/2) * v[j*dv+e]
+			}
+		}
+	}
+	sky := &kernelized.Skyformer{Gamma: 1e-3, Pinv: 1, Iters: 60}
+	var errs []float64
+	for _, l := range []int{4, 16, 64} {
+		idx := make([]float64, 0, l) // evenly spaced rows: half queries, half keys
+		for i := range l / 2 {
+			idx = append(idx, float64(i*n/(l/2)))
+		}
+		got := exec1(func(q, k, v *Node) *Node {
+			qq, kk := Reshape(q, 1, n, 1, p), Reshape(k, 1, n, 1, p)
+			var rows []*Node
+			for _, i := range idx {
+				rows = append(rows, Slice(qq, AxisRange(), AxisRange(int(i), int(i)+1)), Slice(kk, AxisRange(), AxisRange(int(i), int(i)+1)))
+			}
+			o, _ := sky.Apply(qq, kk, Reshape(v, 1, n, 1, dv), Concatenate(rows, 1), attention.Options{})
+			return o
+		}, q, k, v)
+		errs = append(errs, globalError(got, exact))
+	}
+	t.Logf("relative error at 4, 16, 64 landmarks: %.3g", errs)
+	if !(errs[1] < errs[0] && errs[2] < errs[1] && errs[2] < 0.1) {
+		t.Errorf("errors %v do not fall with the number of landmarks to below 0.1", errs)
+	}
+}

@@ -93,8 +93,7 @@ func blockForward(s1, m, s5, x *Node, p plan) *Node {
 //
 //	dYh = S5^T dY,  dX = S1^T (M^T dYh),  dM = dYh Z^T.
 //
-// The value comes from stopped-gradient inputs; two identity nodes inject dX and dM. The dM
-// node is upstream of the output, so reverse mode runs the dX closure (which stores dYh) first.
+// The value comes from stopped-gradient inputs; identity nodes on M and X inject dM and dX.
 func blockCustomGrad(s1, m, s5, x *Node, p plan) *Node {
 	h, f := x.Shape().Dim(0), x.Shape().Dim(2)
 	k := p.k()
@@ -102,20 +101,22 @@ func blockCustomGrad(s1, m, s5, x *Node, p plan) *Node {
 	s1t := Transpose(s1, 1, 2) // [H, n1h, 2K]
 	s5t := Transpose(s5, 1, 2) // [H, 2K, n1h]
 	ms := StopGradient(m)
-	var dYh *Node
+	var dYh, dX *Node
+	// Identities on M and X return the hand-written gradients; a zero scalar that depends on
+	// both is added to the value, so reverse mode reaches them after the output's closure.
 	zm := IdentityWithCustomGradient(m, func(_, _ *Node) *Node {
 		return DotGeneral(dYh, []int{2}, []int{0}, z, []int{2}, []int{0}) // [H K, 2n2, 2n2]
 	})
-	zero := MulScalar(ReduceAllSum(zm), 0)
-	carrier := Add(Add(x, zero), StopGradient(Sub(y, x)))
-	return IdentityWithCustomGradient(carrier, func(_, v *Node) *Node {
+	zx := IdentityWithCustomGradient(x, func(_, _ *Node) *Node { return dX })
+	zero := MulScalar(Add(ReduceAllSum(zm), ReduceAllSum(zx)), 0)
+	return IdentityWithCustomGradient(Add(StopGradient(y), zero), func(_, v *Node) *Node {
 		dy := Reshape(v, h, p.n1h, p.n2*f)
 		dYh = DotGeneral(s5t, []int{2}, []int{0}, dy, []int{1}, []int{0}) // [H, 2K, n2 F]
 		dYh = Reshape(dYh, h*k, 2*p.n2, f)
 		dz := DotGeneral(ms, []int{1}, []int{0}, dYh, []int{1}, []int{0}) // [H K, 2n2, F]
 		dz = Reshape(dz, h, 2*k, p.n2*f)
-		dx := DotGeneral(s1t, []int{2}, []int{0}, dz, []int{1}, []int{0}) // [H, n1h, n2 F]
-		return Reshape(dx, h, p.np, f)
+		dX = Reshape(DotGeneral(s1t, []int{2}, []int{0}, dz, []int{1}, []int{0}), h, p.np, f) // [H, n1h, n2 F]
+		return v
 	})
 }
 
