@@ -27,19 +27,27 @@ var (
 	benchDenseN  = flag.Int("kern.densemaxn", 8192, "largest n for the dense Toeplitz product")
 	benchSoftN   = flag.Int("kern.softmaxmaxn", 8192, "largest n for exact softmax (memory: about 12 G*n^2 bytes fwd+bwd)")
 	benchVariant = flag.String("kern.only", "", "run only variants whose name contains this")
-	benchBudget  = flag.Float64("kern.membudget", 18000, "skip a size when the previous size's peak heap times 2.2 exceeds this many MB")
+	benchBudget  = flag.Float64("kern.membudget", 22000, "skip a size whose predicted peak heap (from the previous size) exceeds this many MB")
 )
 
 // lastPeak holds the peak heap (MB) of each variant's previous size, for the memory budget.
 var lastPeak = map[string]float64{}
 
-// overBudget reports (and records as skipped) a cell whose predicted peak heap exceeds the budget.
-func overBudget(b *testing.B, key string) bool {
-	if p, ok := lastPeak[key]; ok && 2.2*p > *benchBudget {
-		b.Skipf("skipped: predicted peak heap %.0f MB (2.2 x %.0f MB at half the size) exceeds -kern.membudget %.0f MB", 2.2*p, p, *benchBudget)
+// overBudget reports (and records as skipped) a cell whose predicted peak heap, growth times
+// the peak at half the size (4.2 for O(n^2) methods, 2.2 otherwise), exceeds the budget.
+func overBudget(b *testing.B, key string, growth float64) bool {
+	if p, ok := lastPeak[key]; ok && growth*p > *benchBudget {
+		b.Skipf("skipped: predicted peak heap %.0f MB (%.1f x %.0f MB at half the size) exceeds -kern.membudget %.0f MB", growth*p, growth, p, *benchBudget)
 		return true
 	}
 	return false
+}
+
+func growth(quadratic bool) float64 {
+	if quadratic {
+		return 4.2
+	}
+	return 2.2
 }
 
 func tensorOf(rng *rand.Rand, std float64, dims ...int) *tensors.Tensor {
@@ -95,7 +103,7 @@ func BenchmarkToeplitz(b *testing.B) {
 				}
 				key := meth.String() + mode(bwd)
 				b.Run(name, func(b *testing.B) {
-					if overBudget(b, key) {
+					if overBudget(b, key, growth(meth == toeplitz.Dense)) {
 						return
 					}
 					exec := MustNewExec(be, func(c, x *Node) []*Node {
@@ -149,7 +157,7 @@ func BenchmarkAttentionRPE(b *testing.B) {
 				}
 				key := vr.name + mode(bwd)
 				b.Run(name, func(b *testing.B) {
-					if overBudget(b, key) {
+					if overBudget(b, key, growth(vr.m == 0)) {
 						return
 					}
 					fm := features.Map{Kind: features.PRF, M: vr.m}
