@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/attnbench/attnbench/datasets/builtin"
+	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
@@ -62,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func trainCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("workbench train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	corpus := fs.String("corpus", "tiny_go", "embedded corpus: "+strings.Join(builtin.Names(), ", "))
+	corpusName := fs.String("corpus", "code", "embedded corpus: "+strings.Join(builtin.Names(), ", "))
 	pe := fs.String("posenc", "kerple_log", "positional encoding: "+strings.Join(posenc.Names(), ", "))
 	attn := fs.String("attention", "softmax", "attention mechanism: "+strings.Join(attention.Kinds(), ", "))
 	attnParams := fs.String("attn_params", "", "mechanism parameters as name=value,... (e.g. m=32,redraw=100)")
@@ -91,7 +92,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := builtin.ByteTokens(*corpus)
+	tokens, err := builtin.ByteTokens(*corpusName, corpus.Train)
 	if err != nil {
 		return err
 	}
@@ -104,8 +105,8 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, choice.String())
-	fmt.Fprintf(stdout, "corpus %s: %d bytes; model %s attention, %s encoding, width %d, %d heads, %d layers\n",
-		*corpus, len(tokens), *attn, *pe, *width, *heads, *layers)
+	fmt.Fprintf(stdout, "corpus %s: %d training bytes; model %s attention, %s encoding, width %d, %d heads, %d layers\n",
+		*corpusName, len(tokens), *attn, *pe, *width, *heads, *layers)
 	res, err := training.TrainLM(choice.Backend, cfg, tokens, opt)
 	if err != nil {
 		return err
