@@ -92,7 +92,11 @@ func (f Fractions) Validate() error {
 func (f Fractions) Assign(id string) Split {
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	u := float64(h.Sum64()>>11) / (1 << 53)
+	x := h.Sum64() // FNV's high bits mix poorly; finish with SplitMix64's finalizer
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	x ^= x >> 31
+	u := float64(x>>11) / (1 << 53)
 	switch {
 	case u < f.Test:
 		return Test

@@ -210,7 +210,8 @@ func (s *fileSource) byteSplit(f string, fn func(Document) error) error {
 				first = true
 			}
 			n := min(int64(len(p)), bounds[split]-off)
-			if err := fn(Document{Name: s.rel(f), Split: split, Text: p[:n], Continued: !first}); err != nil {
+			name := s.rel(f) + "#" + split.String()
+			if err := fn(Document{Name: name, Split: split, Text: p[:n], Continued: !first}); err != nil {
 				return err
 			}
 			first = false
