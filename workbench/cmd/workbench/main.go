@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/attnbench/attnbench/datasets"
 	"github.com/attnbench/attnbench/datasets/builtin"
 	"github.com/attnbench/attnbench/datasets/corpus"
+	"github.com/attnbench/attnbench/datasets/tokenizer"
+	dtokens "github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
@@ -63,7 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 func trainCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("workbench train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	corpusName := fs.String("corpus", "code", "embedded corpus: "+strings.Join(builtin.Names(), ", "))
+	corpusName := fs.String("corpus", "code", "embedded corpus ("+strings.Join(builtin.Names(), ", ")+") or a file, directory or glob")
+	tokName := fs.String("tokenizer", "byte", "tokenizer: "+strings.Join(tokenizer.Names(), ", "))
 	pe := fs.String("posenc", "kerple_log", "positional encoding: "+strings.Join(posenc.Names(), ", "))
 	attn := fs.String("attention", "softmax", "attention mechanism: "+strings.Join(attention.Kinds(), ", "))
 	attnParams := fs.String("attn_params", "", "mechanism parameters as name=value,... (e.g. m=32,redraw=100)")
@@ -92,11 +96,13 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := builtin.ByteTokens(*corpusName, corpus.Train)
+	data, err := datasets.Open(*corpusName, datasets.Options{Tokenizer: *tokName})
 	if err != nil {
 		return err
 	}
-	cfg := transformer.Config{Vocab: 256, Width: *width, Heads: *heads, Layers: *layers,
+	defer data.Close()
+	tokens := dtokens.All(data.Split(corpus.Train))
+	cfg := transformer.Config{Vocab: data.Vocab, Width: *width, Heads: *heads, Layers: *layers,
 		Attention: *attn, AttentionParams: ap, PosEnc: posenc.Config{Kind: *pe, Params: pp}}
 	opt := training.LMOptions{Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, ClipNorm: *clip, Seed: *seed,
 		LogEvery: *logEvery, Log: stdout, ValidFraction: 0.1}
@@ -105,13 +111,13 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, choice.String())
-	fmt.Fprintf(stdout, "corpus %s: %d training bytes; model %s attention, %s encoding, width %d, %d heads, %d layers\n",
+	fmt.Fprintf(stdout, "corpus %s: %d training tokens; model %s attention, %s encoding, width %d, %d heads, %d layers\n",
 		*corpusName, len(tokens), *attn, *pe, *width, *heads, *layers)
 	res, err := training.TrainLM(choice.Backend, cfg, tokens, opt)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "final train loss %.4f, validation loss %.4f nats/byte (unigram baseline %.4f), %.0f tokens/s\n",
+	fmt.Fprintf(stdout, "final train loss %.4f, validation loss %.4f nats/token (unigram baseline %.4f), %.0f tokens/s\n",
 		res.Losses[len(res.Losses)-1], res.ValidLoss, res.Unigram, res.TokensPS)
 	return nil
 }
