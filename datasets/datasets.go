@@ -5,6 +5,10 @@
 package datasets
 
 import (
+	"fmt"
+	"os"
+	"strings"
+
 	"github.com/attnbench/attnbench/datasets/builtin"
 	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokenizer"
@@ -42,6 +46,10 @@ func Open(spec string, o Options) (*tokens.Splits, error) {
 			}
 			return tokens.Cached(c, tok, o.CacheDir)
 		}
+	}
+	if _, statErr := os.Stat(spec); statErr != nil && !strings.ContainsAny(spec, "*?[") {
+		return nil, fmt.Errorf("datasets: corpus %q is neither an embedded corpus (%s) nor an existing path: %w",
+			spec, strings.Join(builtin.Names(), ", "), statErr)
 	}
 	src, err := corpus.Open(spec, corpus.Options{Format: o.Format, Fractions: o.Fractions, Field: o.Field})
 	if err != nil {
