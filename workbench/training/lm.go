@@ -90,7 +90,7 @@ func TrainLM(b compute.Backend, cfg transformer.Config, tokens []int32, o LMOpti
 	store.SetParam(optimizer.ParamLearningRate, o.LR)
 	var opt optimizer.Interface = optimizer.Adam().WeightDecay(0.01).Done()
 	if o.ClipNorm > 0 {
-		opt = clipGlobalNorm{opt, o.ClipNorm}
+		opt = ClipGlobalNorm(opt, o.ClipNorm)
 	}
 	modelFn := func(scope *model.Scope, tok *Node) *Node {
 		l, _ := m.Logits(scope, tok, transformer.ForwardOptions{})

@@ -1,0 +1,248 @@
+// Package experiment describes a training experiment as one Go struct that is also a JSON or YAML
+// file: model, data, optimizer, schedule, seed, divergence detection and evaluation lengths.
+package experiment
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/attnbench/attnbench/datasets/tokenizer"
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
+	"github.com/attnbench/attnbench/gomlxattn/transformer"
+)
+
+// Experiment is one training run's full description. Zero fields take the defaults of Resolve.
+type Experiment struct {
+	Name  string             `json:"name"`
+	Model transformer.Config `json:"model"` // Vocab is set from the tokenizer
+	Data  Data               `json:"data"`
+	Optim Optim              `json:"optim"`
+	Seed  uint64             `json:"seed"`
+	// Divergence marks a run diverged at a NaN or Inf loss, or at a loss above SpikeFactor times
+	// the median of the previous SpikeWindow losses.
+	Divergence Divergence `json:"divergence"`
+	Eval       Eval       `json:"eval"`
+	// CheckpointEvery steps a checkpoint is written (and at the end); LogEvery steps a metrics line.
+	CheckpointEvery int `json:"checkpoint_every"`
+	LogEvery        int `json:"log_every"`
+}
+
+// Data selects the corpus and the training windows.
+type Data struct {
+	Corpus    string `json:"corpus"`    // embedded name (prose, code, latex) or a path, directory or glob
+	Format    string `json:"format"`    // corpus format on disk; "" = auto
+	Tokenizer string `json:"tokenizer"` // byte or gpt2
+	SeqLen    int    `json:"seq_len"`   // training length L
+	Batch     int    `json:"batch"`     // sequences per step
+}
+
+// Optim is AdamW with linear warmup then cosine decay, and global-norm gradient clipping.
+type Optim struct {
+	Steps       int     `json:"steps"`
+	LR          float64 `json:"lr"`
+	MinLR       float64 `json:"min_lr"`
+	WarmupSteps int     `json:"warmup_steps"`
+	WeightDecay float64 `json:"weight_decay"`
+	Beta1       float64 `json:"beta1"`
+	Beta2       float64 `json:"beta2"`
+	Eps         float64 `json:"eps"`
+	ClipNorm    float64 `json:"clip_norm"` // 0 = no clipping (the norm is still logged)
+}
+
+// Divergence configures divergence detection.
+type Divergence struct {
+	SpikeFactor float64 `json:"spike_factor"` // default 4; negative disables the spike rule
+	SpikeWindow int     `json:"spike_window"` // default 50
+}
+
+// Eval lists the evaluation lengths (KERPLE: L, 2L, ..., 16L) and the number of sequences.
+type Eval struct {
+	Lengths   []int `json:"lengths"`
+	Sequences int   `json:"sequences"` // per length, non-overlapping from the test split; default 8
+	Batch     int   `json:"batch"`     // default 1
+	// Windowed adds an evaluation with a band mask of width L_train at every length.
+	Windowed bool `json:"windowed"`
+}
+
+// Default is a small byte-level LM on the embedded code corpus that trains in about a minute on
+// two cores.
+func Default() Experiment {
+	return Experiment{
+		Name:  "quick",
+		Model: transformer.Config{Width: 64, Heads: 4, Layers: 2, Attention: "softmax", PosEnc: posenc.Config{Kind: "kerple_log"}},
+		Data:  Data{Corpus: "code", Tokenizer: "byte", SeqLen: 64, Batch: 16},
+		Optim: Optim{Steps: 200, LR: 3e-3},
+		Seed:  1,
+	}
+}
+
+// Resolve fills zero fields with defaults: KERPLE's optimizer settings (betas 0.9/0.999, eps
+// 1e-8, clip 1.0, 1% warmup, cosine to 0) with AdamW weight decay 0.01, and evaluation at
+// L, 2L, 4L, 8L, 16L.
+func (e Experiment) Resolve() Experiment {
+	if e.Name == "" {
+		e.Name = "experiment"
+	}
+	if e.Data.Tokenizer == "" {
+		e.Data.Tokenizer = "byte"
+	}
+	if e.Model.Attention == "" {
+		e.Model.Attention = "softmax"
+	}
+	if e.Model.PosEnc.Kind == "" {
+		e.Model.PosEnc.Kind = "none"
+	}
+	o := &e.Optim
+	if o.WarmupSteps == 0 {
+		o.WarmupSteps = max(1, o.Steps/100)
+	}
+	if o.Beta1 == 0 {
+		o.Beta1 = 0.9
+	}
+	if o.Beta2 == 0 {
+		o.Beta2 = 0.999
+	}
+	if o.Eps == 0 {
+		o.Eps = 1e-8
+	}
+	if o.WeightDecay == 0 {
+		o.WeightDecay = 0.01
+	}
+	if e.Divergence.SpikeFactor == 0 {
+		e.Divergence.SpikeFactor = 4
+	}
+	if e.Divergence.SpikeWindow == 0 {
+		e.Divergence.SpikeWindow = 50
+	}
+	if len(e.Eval.Lengths) == 0 && e.Data.SeqLen > 0 {
+		for f := 1; f <= 16; f *= 2 {
+			e.Eval.Lengths = append(e.Eval.Lengths, f*e.Data.SeqLen)
+		}
+	}
+	if e.Eval.Sequences == 0 {
+		e.Eval.Sequences = 8
+	}
+	if e.Eval.Batch == 0 {
+		e.Eval.Batch = 1
+	}
+	if e.CheckpointEvery == 0 {
+		e.CheckpointEvery = max(1, e.Optim.Steps/4)
+	}
+	if e.LogEvery == 0 {
+		e.LogEvery = max(1, e.Optim.Steps/50)
+	}
+	return e
+}
+
+// Validate checks a resolved experiment; every error names the field, its value and the valid
+// range. The model is checked with a placeholder vocabulary (the tokenizer's).
+func (e Experiment) Validate() error {
+	tok, err := tokenizer.New(e.Data.Tokenizer)
+	if err != nil {
+		return fmt.Errorf("experiment %s: data.tokenizer: %w", e.Name, err)
+	}
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("experiment %s: %s = %v is invalid, want %s", e.Name, field, v, want)
+	}
+	o := e.Optim
+	switch {
+	case e.Data.Corpus == "":
+		return bad("data.corpus", `""`, "an embedded corpus (prose, code, latex) or a path")
+	case e.Data.SeqLen < 1:
+		return bad("data.seq_len", e.Data.SeqLen, ">= 1")
+	case e.Data.Batch < 1:
+		return bad("data.batch", e.Data.Batch, ">= 1")
+	case o.Steps < 1:
+		return bad("optim.steps", o.Steps, ">= 1")
+	case !(o.LR > 0 && o.LR <= 1):
+		return bad("optim.lr", o.LR, "in (0, 1]")
+	case !(o.MinLR >= 0 && o.MinLR <= o.LR):
+		return bad("optim.min_lr", o.MinLR, fmt.Sprintf("in [0, lr = %g]", o.LR))
+	case o.WarmupSteps < 0 || o.WarmupSteps > o.Steps:
+		return bad("optim.warmup_steps", o.WarmupSteps, fmt.Sprintf("in [0, steps = %d]", o.Steps))
+	case !(o.WeightDecay >= 0 && o.WeightDecay < 1):
+		return bad("optim.weight_decay", o.WeightDecay, "in [0, 1)")
+	case !(o.Beta1 > 0 && o.Beta1 < 1):
+		return bad("optim.beta1", o.Beta1, "in (0, 1)")
+	case !(o.Beta2 > 0 && o.Beta2 < 1):
+		return bad("optim.beta2", o.Beta2, "in (0, 1)")
+	case !(o.Eps > 0 && o.Eps < 1):
+		return bad("optim.eps", o.Eps, "in (0, 1)")
+	case !(o.ClipNorm >= 0) || math.IsInf(o.ClipNorm, 0):
+		return bad("optim.clip_norm", o.ClipNorm, "0 (none) or > 0")
+	case math.IsNaN(e.Divergence.SpikeFactor) || (e.Divergence.SpikeFactor > 0 && e.Divergence.SpikeFactor <= 1):
+		return bad("divergence.spike_factor", e.Divergence.SpikeFactor, "> 1, or negative to disable")
+	case e.Divergence.SpikeWindow < 1:
+		return bad("divergence.spike_window", e.Divergence.SpikeWindow, ">= 1")
+	case e.Eval.Sequences < 1:
+		return bad("eval.sequences", e.Eval.Sequences, ">= 1")
+	case e.Eval.Batch < 1:
+		return bad("eval.batch", e.Eval.Batch, ">= 1")
+	case e.CheckpointEvery < 1:
+		return bad("checkpoint_every", e.CheckpointEvery, ">= 1")
+	case e.LogEvery < 1:
+		return bad("log_every", e.LogEvery, ">= 1")
+	}
+	for i, l := range e.Eval.Lengths {
+		if l < 1 {
+			return bad(fmt.Sprintf("eval.lengths[%d]", i), l, ">= 1")
+		}
+	}
+	m := e.Model
+	m.Vocab = tok.VocabSize()
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("experiment %s: model: %w", e.Name, err)
+	}
+	mod, err := transformer.New(m)
+	if err != nil {
+		return fmt.Errorf("experiment %s: model: %w", e.Name, err)
+	}
+	if err := mod.ValidateSeqLen(e.Data.SeqLen); err != nil {
+		return fmt.Errorf("experiment %s: data.seq_len: %w", e.Name, err)
+	}
+	return nil
+}
+
+// Load reads an experiment from a .json, .yaml or .yml file; unknown fields are errors.
+func Load(path string) (Experiment, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Experiment{}, fmt.Errorf("experiment: %w", err)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		var v any
+		if err := yaml.Unmarshal(b, &v); err != nil {
+			return Experiment{}, fmt.Errorf("experiment: %s: %w", path, err)
+		}
+		if b, err = json.Marshal(v); err != nil {
+			return Experiment{}, fmt.Errorf("experiment: %s: %w", path, err)
+		}
+	case ".json":
+	default:
+		return Experiment{}, fmt.Errorf("experiment: %s: extension %q is not .json, .yaml or .yml", path, filepath.Ext(path))
+	}
+	var e Experiment
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return Experiment{}, fmt.Errorf("experiment: %s: %w", path, err)
+	}
+	return e, nil
+}
+
+// Save writes e as indented JSON.
+func (e Experiment) Save(path string) error {
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,109 @@
+package run
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/loss"
+
+	"github.com/attnbench/attnbench/datasets/batch"
+	"github.com/attnbench/attnbench/datasets/tokens"
+	"github.com/attnbench/attnbench/gomlxattn/transformer"
+	"github.com/attnbench/attnbench/workbench/experiment"
+)
+
+// EvalResult is the evaluation at one length: perplexity = exp(mean token loss) over Sequences
+// non-overlapping sequences (the KERPLE protocol), and the mean loss at each position.
+type EvalResult struct {
+	Length       int       `json:"length"`
+	Windowed     bool      `json:"windowed"` // band mask of width L_train
+	Sequences    int       `json:"sequences"`
+	Loss         float64   `json:"loss"`
+	Perplexity   float64   `json:"perplexity"`
+	PositionLoss []float64 `json:"position_loss"`
+	Skipped      string    `json:"skipped,omitempty"`
+}
+
+// Evaluate computes perplexity at every length of e.Eval on seq, plus the windowed variant when
+// asked. A length the model cannot take (an absolute encoding's maximum) or the split cannot fill
+// is reported as skipped.
+func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq tokens.Seq, e experiment.Experiment, name string) ([]EvalResult, error) {
+	var out []EvalResult
+	for _, windowed := range []bool{false, true} {
+		if windowed && !e.Eval.Windowed {
+			continue
+		}
+		window := 0
+		if windowed {
+			window = e.Data.SeqLen
+		}
+		exec, err := model.NewExec(b, store, func(scope *model.Scope, tok, lab *Node) *Node {
+			logits, _ := m.Logits(scope, tok, transformer.ForwardOptions{Window: window})
+			return loss.SparseCategoricalCrossEntropyLogits([]*Node{lab}, []*Node{logits}) // [B, T]
+		})
+		if err != nil {
+			return nil, fmt.Errorf("run: evaluation: %w", err)
+		}
+		for _, L := range e.Eval.Lengths {
+			r := EvalResult{Length: L, Windowed: windowed}
+			if err := m.ValidateSeqLen(L); err != nil {
+				r.Skipped = err.Error()
+				out = append(out, r)
+				continue
+			}
+			seqs, err := batch.NewSequences(seq, L, e.Eval.Sequences, e.Eval.Batch, name)
+			if err != nil {
+				r.Skipped = err.Error()
+				out = append(out, r)
+				continue
+			}
+			pos := make([]float64, L)
+			for bt := range seqs.Batches() {
+				in, lab := bt.Tensors()
+				res, err := exec.Exec(in, lab)
+				if err != nil {
+					return nil, fmt.Errorf("run: evaluation at length %d: %w", L, err)
+				}
+				flat := tensors.MustCopyFlatData[float32](res[0])
+				for i, v := range flat {
+					pos[i%L] += float64(v)
+				}
+			}
+			total := 0.0
+			for t := range pos {
+				pos[t] /= float64(seqs.Count())
+				total += pos[t]
+			}
+			r.Sequences = seqs.Count()
+			r.Loss = total / float64(L)
+			r.Perplexity = math.Exp(r.Loss)
+			r.PositionLoss = pos
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// SaveEval writes eval.json and eval.csv (length, windowed, sequences, loss, perplexity).
+func SaveEval(dir string, ev []EvalResult) error {
+	if err := writeJSONAtomic(filepath.Join(dir, "eval.json"), ev); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"length", "windowed", "sequences", "loss", "perplexity", "skipped"})
+	for _, r := range ev {
+		w.Write([]string{strconv.Itoa(r.Length), strconv.FormatBool(r.Windowed), strconv.Itoa(r.Sequences),
+			strconv.FormatFloat(r.Loss, 'g', 6, 64), strconv.FormatFloat(r.Perplexity, 'g', 6, 64), r.Skipped})
+	}
+	w.Flush()
+	return writeAtomic(filepath.Join(dir, "eval.csv"), buf.Bytes())
+}

@@ -1,0 +1,217 @@
+package run
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/attnbench/attnbench/datasets/builtin"
+	"github.com/attnbench/attnbench/datasets/corpus"
+	"github.com/attnbench/attnbench/datasets/tokenizer"
+	"github.com/attnbench/attnbench/datasets/tokens"
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
+	"github.com/attnbench/attnbench/gomlxattn/transformer"
+	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/workbench/experiment"
+)
+
+func tiny(steps int) experiment.Experiment {
+	return experiment.Experiment{
+		Name:            "tiny",
+		Model:           transformer.Config{Width: 32, Heads: 2, Layers: 1, PosEnc: posenc.Config{Kind: "alibi"}},
+		Data:            experiment.Data{Corpus: "prose", SeqLen: 32, Batch: 8},
+		Optim:           experiment.Optim{Steps: steps, LR: 3e-3},
+		Seed:            5,
+		Eval:            experiment.Eval{Lengths: []int{32, 64}, Sequences: 4, Batch: 2},
+		CheckpointEvery: 4,
+		LogEvery:        1,
+	}
+}
+
+func prose(t *testing.T) *tokens.Splits {
+	t.Helper()
+	c, err := builtin.Load("prose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tokens.Tokenize(c, tokenizer.Byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func opts(t *testing.T) Options {
+	t.Helper()
+	ch, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{Backend: ch.Backend, Data: prose(t), SkipEval: true}
+}
+
+// A run stopped after step 6 (checkpoint at 4) and resumed ends with the same loss as an
+// uninterrupted run, and its metrics have every step once.
+func TestResumeMatchesUninterrupted(t *testing.T) {
+	o := opts(t)
+	e := tiny(12)
+	full, err := Train(e, t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stop := o
+	stop.StopAt = 6
+	if _, err := Train(e, dir, stop); err != nil {
+		t.Fatal(err)
+	}
+	// A checkpoint cut short by a kill: files newer than the pointer.
+	junk := filepath.Join(dir, "checkpoints", "checkpoint-n0000009-20261122-000000-step-00000007.json")
+	os.WriteFile(junk, []byte("{trunc"), 0o644)
+	resumed, err := Train(e, dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.ResumedAt != 4 {
+		t.Errorf("resumed at step %d, want 4", resumed.ResumedAt)
+	}
+	if _, err := os.Stat(junk); !os.IsNotExist(err) {
+		t.Error("unfinished checkpoint file was not removed")
+	}
+	if resumed.FinalLoss != full.FinalLoss {
+		t.Errorf("resumed final loss %.8f, uninterrupted %.8f", resumed.FinalLoss, full.FinalLoss)
+	}
+	if len(resumed.Metrics) != 12 {
+		t.Fatalf("%d metric lines, want 12", len(resumed.Metrics))
+	}
+	for i, m := range resumed.Metrics {
+		if m.Step != i+1 {
+			t.Fatalf("metric line %d has step %d", i, m.Step)
+		}
+		if f := full.Metrics[i]; m.Loss != f.Loss || m.LR != f.LR || m.GradNorm != f.GradNorm {
+			t.Errorf("step %d: resumed (%g, %g, %g) vs uninterrupted (%g, %g, %g)", m.Step, m.Loss, m.LR, m.GradNorm, f.Loss, f.LR, f.GradNorm)
+		}
+		if !(m.GradNorm > 0) || !(m.LR > 0) || !(m.TokensPS > 0) {
+			t.Errorf("step %d: grad norm %g, lr %g, tokens/s %g", m.Step, m.GradNorm, m.LR, m.TokensPS)
+		}
+	}
+	// The learning rate follows warmup + cosine.
+	if lr := float64(full.Metrics[11].LR); lr > 1e-4 {
+		t.Errorf("last-step learning rate %g, want about 0 at the end of the cosine", lr)
+	}
+	// A finished run is not retrained; a different experiment in the same directory is refused.
+	e2 := e
+	e2.Optim.LR = 1e-3
+	if _, err := Train(e2, dir, o); err == nil || !strings.Contains(err.Error(), "different experiment") {
+		t.Errorf("different experiment in the same directory: %v", err)
+	}
+}
+
+func TestDivergence(t *testing.T) {
+	o := opts(t)
+	e := tiny(30)
+	e.Divergence = experiment.Divergence{SpikeFactor: 3, SpikeWindow: 5}
+	for _, tc := range []struct {
+		name    string
+		perturb func(int, float64) float64
+		step    int
+		reason  string
+	}{
+		{"nan", func(s int, l float64) float64 {
+			if s == 9 {
+				return math.NaN()
+			}
+			return l
+		}, 9, "NaN"},
+		{"spike", func(s int, l float64) float64 {
+			if s == 13 {
+				return 50 * l
+			}
+			return l
+		}, 13, "median"},
+	} {
+		dir := t.TempDir()
+		oo := o
+		oo.perturb = tc.perturb
+		res, err := Train(e, dir, oo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status.State != "diverged" || res.Status.Step != tc.step || !strings.Contains(res.Status.Reason, tc.reason) {
+			t.Errorf("%s: status %+v, want diverged at %d (%s)", tc.name, res.Status, tc.step, tc.reason)
+		}
+		st, _ := ReadStatus(dir)
+		if st != res.Status {
+			t.Errorf("%s: status.json %+v differs from the result", tc.name, st)
+		}
+		last := res.Metrics[len(res.Metrics)-1]
+		if !last.Diverged || last.Step != tc.step {
+			t.Errorf("%s: last metric %+v", tc.name, last)
+		}
+		// The last good checkpoint stays; a rerun does not train past the divergence.
+		p, _ := prepareCheckpoints(dir)
+		if p != (tc.step-1)/4*4 {
+			t.Errorf("%s: last checkpoint at %d, want %d", tc.name, p, (tc.step-1)/4*4)
+		}
+		again, err := Train(e, dir, o)
+		if err != nil || again.Status.State != "diverged" {
+			t.Errorf("%s: rerun of a diverged run: %+v, %v", tc.name, again.Status, err)
+		}
+	}
+	d := &Detector{Factor: 2, Window: 3}
+	for _, l := range []float64{5, 4, 3, 3, 5.9} {
+		if r := d.Check(l); r != "" {
+			t.Fatalf("loss %g flagged: %s", l, r)
+		}
+	}
+	if d.Check(20) == "" || d.Check(math.Inf(1)) == "" {
+		t.Error("spike or Inf not flagged")
+	}
+}
+
+// A small model trained on prose beats the unigram baseline on the test split.
+func TestEvaluationBeatsUnigram(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	e := tiny(80)
+	e.Eval.Windowed = true
+	res, err := Train(e, t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := tokens.All(o.Data.Split(corpus.Test))
+	counts := make([]float64, 256)
+	for _, tok := range test {
+		counts[tok]++
+	}
+	unigram := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			p := c / float64(len(test))
+			unigram -= p * math.Log(p)
+		}
+	}
+	if len(res.Eval) != 4 {
+		t.Fatalf("%d evaluation results, want 2 lengths x (plain, windowed)", len(res.Eval))
+	}
+	for _, r := range res.Eval {
+		if r.Skipped != "" || r.Sequences != 4 || len(r.PositionLoss) != r.Length {
+			t.Fatalf("result %+v", r)
+		}
+		if !(r.Loss < unigram) {
+			t.Errorf("length %d windowed %v: loss %.3f not below the unigram entropy %.3f", r.Length, r.Windowed, r.Loss, unigram)
+		}
+		if math.Abs(r.Perplexity-math.Exp(r.Loss)) > 1e-9*r.Perplexity {
+			t.Errorf("perplexity %g != exp(loss %g)", r.Perplexity, r.Loss)
+		}
+	}
+	// At the training length a band of width L_train changes nothing.
+	if math.Abs(res.Eval[0].Loss-res.Eval[2].Loss) > 1e-4 {
+		t.Errorf("windowed loss %g differs from plain %g at L_train", res.Eval[2].Loss, res.Eval[0].Loss)
+	}
+	if _, err := os.Stat(filepath.Join(res.Dir, "eval.csv")); err != nil {
+		t.Error(err)
+	}
+}
