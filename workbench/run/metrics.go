@@ -46,13 +46,13 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 
 // Metric is one line of metrics.jsonl.
 type Metric struct {
-	Step      int   `json:"step"`
-	Loss      Float `json:"loss"`
-	LR        Float `json:"lr"`
-	GradNorm  Float `json:"grad_norm"`
-	TokensPS  Float `json:"tokens_per_s"`
-	WallS     Float `json:"wall_s"`
-	Diverged  bool  `json:"diverged,omitempty"`
+	Step      int    `json:"step"`
+	Loss      Float  `json:"loss"`
+	LR        Float  `json:"lr"`
+	GradNorm  Float  `json:"grad_norm"`
+	TokensPS  Float  `json:"tokens_per_s"`
+	WallS     Float  `json:"wall_s"`
+	Diverged  bool   `json:"diverged,omitempty"`
 	ValidLoss *Float `json:"valid_loss,omitempty"`
 }
 
