@@ -13,7 +13,7 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/features"
-	"github.com/attnbench/attnbench/gomlxattn/internal/memprobe"
+	"github.com/attnbench/attnbench/internal/memprobe"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
