@@ -1,0 +1,305 @@
+// Package speed measures attention layers against sequence length on the current backend: time
+// of the forward pass and of forward+backward (median and spread over repetitions after a
+// warm-up) and peak memory, with time and memory budgets beyond which larger sizes are skipped
+// and reported as skipped. Results are CSV and JSON that the plots read.
+package speed
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/attnbench/attnbench/gomlxattn/attention"
+	_ "github.com/attnbench/attnbench/gomlxattn/kernelized" // registers the kernelized mechanisms
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
+	"github.com/attnbench/attnbench/internal/memprobe"
+)
+
+// Variant is one attention layer: a mechanism with its parameters and a positional encoding.
+type Variant struct {
+	Name      string             `json:"name"`
+	Attention string             `json:"attention"`
+	Params    map[string]float64 `json:"params,omitempty"`
+	PosEnc    posenc.Config      `json:"posenc"`
+}
+
+// Config of a measurement.
+type Config struct {
+	Variants []Variant
+	Lengths  []int
+	Batch    int  // default 1
+	Heads    int  // default 8 (batch x heads = 8, as the benchmarks of the specs)
+	HeadDim  int  // default 64
+	Causal   bool // causal attention (the language-model setting)
+	Warmup   int  // untimed calls after compiling; default 1
+	Reps     int  // timed calls; default 3
+	// TimeBudget skips the larger sizes of a variant once one call took longer; 0 = none.
+	TimeBudget time.Duration
+	// MemBudgetMB skips the larger sizes of a variant once its peak memory, extrapolated
+	// quadratically to the next size, would exceed it; 0 = none.
+	MemBudgetMB float64
+	// Backward also measures forward+backward (gradients of q, k, v and the encoding).
+	Backward bool
+	Progress io.Writer
+}
+
+// Result of one variant at one length and mode ("fwd" or "fwdbwd").
+type Result struct {
+	Variant string  `json:"variant"`
+	N       int     `json:"n"`
+	Mode    string  `json:"mode"`
+	MedianS float64 `json:"median_s"`
+	MinS    float64 `json:"min_s"`
+	MaxS    float64 `json:"max_s"`
+	PeakMB  float64 `json:"peak_mb"`
+	Skipped string  `json:"skipped,omitempty"`
+}
+
+func (c *Config) defaults() error {
+	if c.Batch == 0 {
+		c.Batch = 1
+	}
+	if c.Heads == 0 {
+		c.Heads = 8
+	}
+	if c.HeadDim == 0 {
+		c.HeadDim = 64
+	}
+	if c.Warmup == 0 {
+		c.Warmup = 1
+	}
+	if c.Reps == 0 {
+		c.Reps = 3
+	}
+	switch {
+	case len(c.Variants) == 0:
+		return fmt.Errorf("speed: no variants")
+	case len(c.Lengths) == 0:
+		return fmt.Errorf("speed: no lengths")
+	case c.Batch < 1 || c.Heads < 1 || c.HeadDim < 1:
+		return fmt.Errorf("speed: batch %d, heads %d and head dim %d must be at least 1", c.Batch, c.Heads, c.HeadDim)
+	case c.Warmup < 0 || c.Reps < 1:
+		return fmt.Errorf("speed: warmup %d must be >= 0 and reps %d >= 1", c.Warmup, c.Reps)
+	}
+	for _, n := range c.Lengths {
+		if n < 1 {
+			return fmt.Errorf("speed: length %d must be at least 1", n)
+		}
+	}
+	return nil
+}
+
+// layer builds the variant's attention on q, k, v [B, n, H, d].
+type layer struct {
+	mech attention.Mechanism
+	enc  posenc.Encoding
+}
+
+func newLayer(v Variant, c Config) (*layer, error) {
+	mech, err := attention.New(v.Attention, v.Params)
+	if err != nil {
+		return nil, fmt.Errorf("speed: variant %s: %w", v.Name, err)
+	}
+	pc := v.PosEnc
+	if pc.Kind == "" {
+		pc.Kind = "none"
+	}
+	enc, err := posenc.New(pc, posenc.Env{NumHeads: c.Heads, HeadDim: c.HeadDim, Width: c.Heads * c.HeadDim})
+	if err != nil {
+		return nil, fmt.Errorf("speed: variant %s: %w", v.Name, err)
+	}
+	if cm, ok := mech.(attention.Compatible); ok {
+		if err := cm.CheckModel(enc, c.Causal); err != nil {
+			return nil, fmt.Errorf("speed: variant %s: %w", v.Name, err)
+		}
+	}
+	return &layer{mech: mech, enc: enc}, nil
+}
+
+func (l *layer) attend(scope *model.Scope, q, k, v *Node, causal bool) *Node {
+	if qk, ok := l.enc.(posenc.QK); ok {
+		q, k = qk.EncodeQK(q, k)
+	}
+	n := q.Shape().Dim(1)
+	var bias *posenc.Bias
+	if _, abs := l.enc.(posenc.Absolute); !abs {
+		bias = posenc.ComputeBias(scope.In("relpos"), q.Graph(), l.enc, n, q.DType())
+	}
+	out, _ := l.mech.Attend(scope.In("attn"), q, k, v, attention.Options{Causal: causal, Bias: bias})
+	return out
+}
+
+// Run measures every variant at every length, smallest first.
+func Run(b compute.Backend, c Config) ([]Result, error) {
+	if err := c.defaults(); err != nil {
+		return nil, err
+	}
+	lengths := slices.Sorted(slices.Values(c.Lengths))
+	layers := make([]*layer, len(c.Variants))
+	for i, v := range c.Variants {
+		l, err := newLayer(v, c)
+		if err != nil {
+			return nil, err
+		}
+		layers[i] = l
+	}
+	modes := []string{"fwd"}
+	if c.Backward {
+		modes = append(modes, "fwdbwd")
+	}
+	var out []Result
+	for vi, v := range c.Variants {
+		for _, mode := range modes {
+			skip := ""
+			lastPeak, lastN := 0.0, 0
+			for _, n := range lengths {
+				r := Result{Variant: v.Name, N: n, Mode: mode}
+				if skip == "" && c.MemBudgetMB > 0 && lastN > 0 {
+					grow := float64(n) / float64(lastN)
+					if est := lastPeak * grow * grow; est > c.MemBudgetMB {
+						skip = fmt.Sprintf("estimated %.0f MB above the %.0f MB budget", est, c.MemBudgetMB)
+					}
+				}
+				if skip != "" {
+					r.Skipped = skip
+					out = append(out, r)
+					continue
+				}
+				if err := measure(b, layers[vi], c, n, mode == "fwdbwd", &r); err != nil {
+					return out, fmt.Errorf("speed: %s at n=%d (%s): %w", v.Name, n, mode, err)
+				}
+				if c.Progress != nil {
+					fmt.Fprintf(c.Progress, "%-16s n=%-6d %-6s %8.4f s  (%.4f..%.4f)  %8.1f MB\n", v.Name, n, mode, r.MedianS, r.MinS, r.MaxS, r.PeakMB)
+				}
+				out = append(out, r)
+				lastPeak, lastN = r.PeakMB, n
+				if c.TimeBudget > 0 && time.Duration(r.MedianS*float64(time.Second)) > c.TimeBudget {
+					skip = fmt.Sprintf("n=%d took %.2f s, above the %v budget", n, r.MedianS, c.TimeBudget)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func measure(b compute.Backend, l *layer, c Config, n int, bwd bool, r *Result) error {
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	rnd := func() *tensors.Tensor {
+		x := make([]float32, c.Batch*n*c.Heads*c.HeadDim)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return tensors.FromFlatDataAndDimensions(x, c.Batch, n, c.Heads, c.HeadDim)
+	}
+	q, k, v := rnd(), rnd(), rnd()
+	store := model.NewStore()
+	exec, err := model.NewExec(b, store, func(scope *model.Scope, q, k, v *Node) []*Node {
+		out := l.attend(scope, q, k, v, c.Causal)
+		if !bwd {
+			return []*Node{out}
+		}
+		return Gradient(ReduceAllSum(Mul(out, out)), q, k, v)
+	})
+	if err != nil {
+		return err
+	}
+	call := func() error {
+		res, err := exec.Exec(q, k, v)
+		for _, t := range res {
+			t.MustFinalizeAll()
+		}
+		return err
+	}
+	for range c.Warmup + 1 { // the first call compiles
+		if err := call(); err != nil {
+			return err
+		}
+	}
+	var callErr error
+	peak := memprobe.Peak(func() { callErr = call() })
+	if callErr != nil {
+		return callErr
+	}
+	times := make([]float64, c.Reps)
+	for i := range times {
+		t0 := time.Now()
+		if err := call(); err != nil {
+			return err
+		}
+		times[i] = time.Since(t0).Seconds()
+	}
+	slices.Sort(times)
+	r.MinS, r.MaxS = times[0], times[len(times)-1]
+	r.MedianS = times[len(times)/2]
+	if len(times)%2 == 0 {
+		r.MedianS = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	}
+	r.PeakMB = float64(peak) / (1 << 20)
+	return nil
+}
+
+// WriteJSON and WriteCSV save results; ReadJSON loads them.
+func WriteJSON(path string, rs []Result) error {
+	b, err := json.MarshalIndent(rs, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func ReadJSON(path string) ([]Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
+	}
+	var rs []Result
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, fmt.Errorf("speed: %s: %w", path, err)
+	}
+	return rs, nil
+}
+
+func WriteCSV(path string, rs []Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := csv.NewWriter(f)
+	w.Write([]string{"variant", "n", "mode", "median_s", "min_s", "max_s", "peak_mb", "skipped"})
+	for _, r := range rs {
+		g := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+		w.Write([]string{r.Variant, strconv.Itoa(r.N), r.Mode, g(r.MedianS), g(r.MinS), g(r.MaxS), g(r.PeakMB), r.Skipped})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// Defaults lists the variants of the speed figure: softmax, Performer, FFT-RPE with m = 16, 32,
+// 64 (KERPLE-log bias), SchoenbAt and, for bidirectional attention, Skyformer.
+func Defaults(causal bool) []Variant {
+	kl := posenc.Config{Kind: "kerple_log"}
+	vs := []Variant{
+		{Name: "softmax", Attention: "softmax", PosEnc: kl},
+		{Name: "performer-m64", Attention: "performer", Params: map[string]float64{"m": 64}},
+		{Name: "fftrpe-m16", Attention: "kernelized_rpe", Params: map[string]float64{"m": 16}, PosEnc: kl},
+		{Name: "fftrpe-m32", Attention: "kernelized_rpe", Params: map[string]float64{"m": 32}, PosEnc: kl},
+		{Name: "fftrpe-m64", Attention: "kernelized_rpe", Params: map[string]float64{"m": 64}, PosEnc: kl},
+		{Name: "schoenbat-d64", Attention: "schoenbat", Params: map[string]float64{"features": 64}},
+	}
+	if !causal {
+		vs = append(vs, Variant{Name: "skyformer-l64", Attention: "skyformer", Params: map[string]float64{"landmarks": 64}})
+	}
+	return vs
+}
