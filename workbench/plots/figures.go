@@ -1,0 +1,296 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/attnbench/attnbench/workbench/speed"
+)
+
+// Curve is one run's loss against step.
+type Curve struct {
+	Variant    string
+	Seed       uint64
+	Steps      []int
+	Loss       []float64
+	DivergedAt int // step of divergence, 0 when the run did not diverge
+}
+
+func line(xs []float64, ys []float64) (plotter.XYs, error) {
+	var pts plotter.XYs
+	for i := range xs {
+		if math.IsNaN(ys[i]) || math.IsInf(ys[i], 0) || math.IsNaN(xs[i]) {
+			continue
+		}
+		pts = append(pts, plotter.XY{X: xs[i], Y: ys[i]})
+	}
+	return pts, nil
+}
+
+func order(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Stability plots training loss against step: seeds as faint lines, their median as a solid
+// line per variant, a cross where a run diverged, and "k/N diverged" in the legend (Luo et al.
+// 2021, the stability of kernelized attention with and without RPE).
+func Stability(curves []Curve, title string) (*Figure, error) {
+	if len(curves) == 0 {
+		return nil, fmt.Errorf("plots: stability needs at least one curve")
+	}
+	f := newFigure(title, "optimizer step", "training loss (nats/token)")
+	var names []string
+	for _, c := range curves {
+		names = append(names, c.Variant)
+		if len(c.Steps) != len(c.Loss) {
+			return nil, fmt.Errorf("plots: curve %s seed %d has %d steps and %d losses", c.Variant, c.Seed, len(c.Steps), len(c.Loss))
+		}
+	}
+	for i, name := range order(names) {
+		col := Color(i)
+		diverged, total := 0, 0
+		var crosses plotter.XYs
+		byStep := map[int][]float64{}
+		for _, c := range curves {
+			if c.Variant != name {
+				continue
+			}
+			total++
+			xs := make([]float64, len(c.Steps))
+			for j, s := range c.Steps {
+				xs[j] = float64(s)
+				if !math.IsNaN(c.Loss[j]) && !math.IsInf(c.Loss[j], 0) {
+					byStep[s] = append(byStep[s], c.Loss[j])
+				}
+			}
+			pts, _ := line(xs, c.Loss)
+			if len(pts) > 0 {
+				l, err := plotter.NewLine(pts)
+				if err != nil {
+					return nil, err
+				}
+				l.Color = faint(col, 90)
+				l.Width = vg.Points(0.7)
+				f.Add(l)
+			}
+			if c.DivergedAt > 0 {
+				diverged++
+				y := math.NaN()
+				for j := len(pts) - 1; j >= 0; j-- {
+					if pts[j].X <= float64(c.DivergedAt) {
+						y = pts[j].Y
+						break
+					}
+				}
+				if math.IsNaN(y) && len(pts) > 0 {
+					y = pts[len(pts)-1].Y
+				}
+				if !math.IsNaN(y) {
+					crosses = append(crosses, plotter.XY{X: float64(c.DivergedAt), Y: y})
+				}
+			}
+		}
+		steps := make([]int, 0, len(byStep))
+		for s := range byStep {
+			steps = append(steps, s)
+		}
+		sort.Ints(steps)
+		var med plotter.XYs
+		for _, s := range steps {
+			v := slices.Clone(byStep[s])
+			slices.Sort(v)
+			med = append(med, plotter.XY{X: float64(s), Y: v[len(v)/2]})
+		}
+		label := fmt.Sprintf("%s (%d/%d diverged)", name, diverged, total)
+		if len(med) > 0 {
+			l, err := plotter.NewLine(med)
+			if err != nil {
+				return nil, err
+			}
+			l.Color, l.Width, l.Dashes = col, vg.Points(1.6), dashes(i)
+			f.Add(l)
+			f.Legend.Add(label, l)
+		}
+		if len(crosses) > 0 {
+			sc, err := plotter.NewScatter(crosses)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(4), Shape: draw.CrossGlyph{}}
+			f.Add(sc)
+			if len(med) == 0 {
+				f.Legend.Add(label, sc)
+			}
+		}
+	}
+	return f, nil
+}
+
+// Speed plots time against n on log-log axes for one mode ("fwd" or "fwdbwd"), with O(n^2) and
+// O(n log n) guide slopes through the first measured point of the first variant.
+func Speed(rs []speed.Result, mode, title string) (*Figure, error) {
+	return speedPlot(rs, mode, title, "time per call (s)", func(r speed.Result) float64 { return r.MedianS }, true)
+}
+
+// Memory plots peak memory against n on log-log axes for one mode.
+func Memory(rs []speed.Result, mode, title string) (*Figure, error) {
+	return speedPlot(rs, mode, title, "peak memory (MB)", func(r speed.Result) float64 { return r.PeakMB }, false)
+}
+
+func speedPlot(rs []speed.Result, mode, title, ylabel string, val func(speed.Result) float64, guides bool) (*Figure, error) {
+	f := newFigure(title, "sequence length n (tokens)", ylabel)
+	f.Legend.Left = true
+	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	f.X.Tick.Marker, f.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	var names []string
+	for _, r := range rs {
+		if r.Mode == mode {
+			names = append(names, r.Variant)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("plots: no %s results", mode)
+	}
+	var first *plotter.XY
+	var maxN float64
+	for i, name := range order(names) {
+		var pts plotter.XYs
+		for _, r := range rs {
+			if r.Variant == name && r.Mode == mode && r.Skipped == "" && val(r) > 0 {
+				pts = append(pts, plotter.XY{X: float64(r.N), Y: val(r)})
+				maxN = math.Max(maxN, float64(r.N))
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		if first == nil {
+			first = &pts[0]
+		}
+		l, s, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, l.Width, l.Dashes = Color(i), vg.Points(1.5), dashes(i)
+		s.Color, s.Shape, s.Radius = Color(i), draw.CircleGlyph{}, vg.Points(2.5)
+		f.Add(l, s)
+		f.Legend.Add(name, l, s)
+	}
+	if guides && first != nil && maxN > first.X {
+		for gi, g := range []struct {
+			name string
+			fn   func(n float64) float64
+		}{{"O(n^2)", func(n float64) float64 { return n * n }}, {"O(n log n)", func(n float64) float64 { return n * math.Log2(n) }}} {
+			x0, y0 := first.X, first.Y
+			pts := plotter.XYs{{X: x0, Y: y0}, {X: maxN, Y: y0 * g.fn(maxN) / g.fn(x0)}}
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, err
+			}
+			l.Color = faint(Palette[0], 110)
+			l.Dashes = []vg.Length{vg.Points(2 + 3*float64(gi)), vg.Points(3)}
+			f.Add(l)
+			f.Legend.Add(g.name+" guide", l)
+		}
+	}
+	return f, nil
+}
+
+// Series is one labelled x-y series.
+type Series struct {
+	Label string
+	X, Y  []float64
+}
+
+func seriesPlot(f *Figure, ss []Series, points bool) (*Figure, error) {
+	if len(ss) == 0 {
+		return nil, fmt.Errorf("plots: %q needs at least one series", f.Title.Text)
+	}
+	for i, s := range ss {
+		if len(s.X) != len(s.Y) {
+			return nil, fmt.Errorf("plots: series %s has %d x and %d y values", s.Label, len(s.X), len(s.Y))
+		}
+		pts, _ := line(s.X, s.Y)
+		if len(pts) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, l.Width, l.Dashes = Color(i), vg.Points(1.5), dashes(i)
+		f.Add(l)
+		if points {
+			sc, _ := plotter.NewScatter(pts)
+			sc.Color, sc.Shape, sc.Radius = Color(i), draw.CircleGlyph{}, vg.Points(2.5)
+			f.Add(sc)
+			f.Legend.Add(s.Label, l, sc)
+		} else {
+			f.Legend.Add(s.Label, l)
+		}
+	}
+	return f, nil
+}
+
+// Extrapolation plots perplexity against evaluation length (log2 axis) per encoding (KERPLE's
+// Tables 2-4 as curves).
+func Extrapolation(ss []Series, trainLen int, title string) (*Figure, error) {
+	f := newFigure(title, fmt.Sprintf("evaluation length (tokens; trained at %d)", trainLen), "perplexity")
+	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	f.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	f.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	return seriesPlot(f, ss, true)
+}
+
+// PositionLoss plots perplexity at each position of long sequences per encoding (KERPLE's
+// position-wise curves).
+func PositionLoss(ss []Series, title string) (*Figure, error) {
+	f := newFigure(title, "position in the sequence (tokens)", "perplexity at the position")
+	return seriesPlot(f, ss, false)
+}
+
+// Kernels plots learned bias b_k against distance |k| per head (KERPLE, ALiBi, T5, FIRE shapes).
+func Kernels(ss []Series, title string) (*Figure, error) {
+	f := newFigure(title, "distance |i - j| (tokens)", "bias added to the logit")
+	return seriesPlot(f, ss, false)
+}
+
+// ApproxError plots random-feature approximation error against the number of features m on
+// log-log axes, with an m^(-1/2) guide.
+func ApproxError(ss []Series, title string) (*Figure, error) {
+	f := newFigure(title, "random features m", "relative error of the attention output")
+	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	f.X.Tick.Marker, f.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	if _, err := seriesPlot(f, ss, true); err != nil {
+		return nil, err
+	}
+	for _, s := range ss {
+		if len(s.X) >= 2 && s.Y[0] > 0 {
+			x0, x1 := s.X[0], s.X[len(s.X)-1]
+			l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: s.Y[0]}, {X: x1, Y: s.Y[0] * math.Sqrt(x0/x1)}})
+			if err != nil {
+				return nil, err
+			}
+			l.Color, l.Dashes = faint(Palette[0], 110), []vg.Length{vg.Points(3), vg.Points(3)}
+			f.Add(l)
+			f.Legend.Add("m^(-1/2) guide", l)
+			break
+		}
+	}
+	return f, nil
+}

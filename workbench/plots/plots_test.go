@@ -1,0 +1,140 @@
+package plots
+
+import (
+	"bytes"
+	"encoding/xml"
+	"image/png"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/attnbench/attnbench/workbench/speed"
+)
+
+func synthetic() map[string]func() (*Figure, error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var curves []Curve
+	for _, v := range []string{"performer", "performer+rpe"} {
+		for seed := range 3 {
+			c := Curve{Variant: v, Seed: uint64(seed)}
+			for s := 1; s <= 50; s++ {
+				c.Steps = append(c.Steps, s)
+				c.Loss = append(c.Loss, 5*math.Exp(-float64(s)/20)+0.1*rng.Float64())
+			}
+			if v == "performer" && seed == 1 {
+				c.Loss[30] = math.NaN()
+				c.Steps, c.Loss = c.Steps[:31], c.Loss[:31]
+				c.DivergedAt = 31
+			}
+			curves = append(curves, c)
+		}
+	}
+	var rs []speed.Result
+	for _, v := range []string{"softmax", "fftrpe-m16"} {
+		for _, n := range []int{256, 512, 1024, 2048} {
+			r := speed.Result{Variant: v, N: n, Mode: "fwdbwd", MedianS: 1e-3 * float64(n*n) / 1e5, PeakMB: float64(n) / 10}
+			if v == "fftrpe-m16" {
+				r.MedianS = 1e-6 * float64(n) * math.Log2(float64(n))
+			}
+			if v == "softmax" && n == 2048 {
+				r = speed.Result{Variant: v, N: n, Mode: "fwdbwd", Skipped: "budget"}
+			}
+			rs = append(rs, r)
+		}
+	}
+	lens := []float64{512, 1024, 2048, 4096, 8192}
+	ext := []Series{{"kerple_log", lens, []float64{20, 19, 19, 19.5, 20}}, {"alibi", lens, []float64{21, 20.5, 21, 22, 23}}, {"sinusoidal", lens, []float64{20, 60, 300, 900, math.Inf(1)}}}
+	pos := []Series{{"kerple_log", []float64{0, 1, 2, 3}, []float64{30, 25, 22, 21}}}
+	dist := []float64{0, 1, 2, 4, 8, 16}
+	ker := []Series{{"head 0", dist, []float64{0, -0.5, -0.8, -1.1, -1.4, -1.7}}, {"head 1", dist, []float64{0, -0.1, -0.2, -0.4, -0.8, -1.6}}}
+	m := []float64{4, 16, 64, 256}
+	approx := []Series{{"PRF", m, []float64{0.5, 0.25, 0.13, 0.06}}, {"ORF", m, []float64{0.4, 0.18, 0.09, 0.04}}}
+	att := make([][]float64, 9)
+	for i := range att {
+		att[i] = make([]float64, 9)
+		for j := 0; j <= i; j++ {
+			att[i][j] = 1 / float64(i+1)
+		}
+	}
+	return map[string]func() (*Figure, error){
+		"stability":     func() (*Figure, error) { return Stability(curves, "Stability") },
+		"speed":         func() (*Figure, error) { return Speed(rs, "fwdbwd", "Speed") },
+		"memory":        func() (*Figure, error) { return Memory(rs, "fwdbwd", "Memory") },
+		"extrapolation": func() (*Figure, error) { return Extrapolation(ext, 512, "Extrapolation") },
+		"position":      func() (*Figure, error) { return PositionLoss(pos, "Position-wise") },
+		"kernels":       func() (*Figure, error) { return Kernels(ker, "Kernels") },
+		"approx":        func() (*Figure, error) { return ApproxError(approx, "Approximation") },
+		"attention":     func() (*Figure, error) { return AttentionMap(att, "Attention map") },
+	}
+}
+
+func TestEveryFigureExports(t *testing.T) {
+	dir := t.TempDir()
+	for name, build := range synthetic() {
+		f, err := build()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		paths, err := f.Export(dir, name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(paths) != 3 {
+			t.Fatalf("%s: %d files", name, len(paths))
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, name+".png"))
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s.png: %v", name, err)
+		}
+		if w := img.Bounds().Dx(); w != int(float64(f.Width/vg.Inch)*DPI+0.5) || w < 900 {
+			t.Errorf("%s.png is %d pixels wide, want %.0f in at %d dpi", name, w, float64(f.Width/vg.Inch), DPI)
+		}
+		b, _ = os.ReadFile(filepath.Join(dir, name+".svg"))
+		dec := xml.NewDecoder(bytes.NewReader(b))
+		root := ""
+		for {
+			tok, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s.svg does not parse: %v", name, err)
+			}
+			if se, ok := tok.(xml.StartElement); ok && root == "" {
+				root = se.Name.Local
+			}
+		}
+		if root != "svg" {
+			t.Errorf("%s.svg root element %q", name, root)
+		}
+		b, _ = os.ReadFile(filepath.Join(dir, name+".pdf"))
+		if !bytes.HasPrefix(b, []byte("%PDF-")) || !bytes.Contains(b[max(0, len(b)-64):], []byte("%%EOF")) {
+			t.Errorf("%s.pdf is not a complete PDF", name)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	if _, err := Stability(nil, "x"); err == nil {
+		t.Error("empty stability accepted")
+	}
+	if _, err := Speed(nil, "fwd", "x"); err == nil {
+		t.Error("empty speed accepted")
+	}
+	if _, err := AttentionMap([][]float64{{1, 2}, {3}}, "x"); err == nil {
+		t.Error("ragged map accepted")
+	}
+	f, _ := Kernels([]Series{{"a", []float64{0, 1}, []float64{0, -1}}}, "k")
+	if _, err := f.Export(t.TempDir(), "../escape"); err == nil {
+		t.Error("unsafe name accepted")
+	}
+	if _, err := f.Render("gif"); err == nil {
+		t.Error("gif accepted")
+	}
+}
