@@ -215,3 +215,43 @@ func TestEvaluationBeatsUnigram(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSweepAndEvaluateDir(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	e := tiny(8)
+	bad := tiny(8)
+	bad.Name = "bad"
+	bad.Data.Corpus = "" // invalid: recorded as failed, the sweep goes on
+	root := t.TempDir()
+	rows, err := Sweep(append(Seeds(e, 1, 2), bad), root, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0].State != "done" || rows[1].State != "done" || rows[2].State != "failed" {
+		t.Fatalf("rows %+v", rows)
+	}
+	if rows[0].FinalLoss == rows[1].FinalLoss {
+		t.Error("seeds 1 and 2 gave the same loss")
+	}
+	if p := rows[0].Perplexity[64]; !(p > 1) {
+		t.Errorf("perplexity at 64: %g", p)
+	}
+	if err := WriteTable(filepath.Join(root, "table.csv"), rows); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "table.csv"))
+	if !strings.Contains(string(b), "ppl@32,ppl@64") || strings.Count(string(b), "\n") != 4 {
+		t.Errorf("table:\n%s", b)
+	}
+	ev, err := EvaluateDir(rows[0].Dir, experiment.Eval{Lengths: []int{128}, Sequences: 2}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev) != 1 || ev[0].Length != 128 || ev[0].Sequences != 2 || !(ev[0].Perplexity > 1) {
+		t.Errorf("EvaluateDir: %+v", ev)
+	}
+	if rows, _ := Sweep(Seeds(e, 1, 1), root, Options{}); rows[0].State != "failed" || !strings.Contains(rows[0].Reason, "Backend") {
+		t.Errorf("nil backend: %+v", rows[0])
+	}
+}
