@@ -107,3 +107,27 @@ func SaveEval(dir string, ev []EvalResult) error {
 	w.Flush()
 	return writeAtomic(filepath.Join(dir, "eval.csv"), buf.Bytes())
 }
+
+// UnigramEntropy is -sum p log p of the token frequencies of seq, in nats: the loss of the best
+// model that ignores context, the baseline a trained model must beat.
+func UnigramEntropy(seq tokens.Seq, vocab int) float64 {
+	counts := make([]float64, vocab)
+	buf := make([]int32, 1<<16)
+	for off := 0; off < seq.Len(); off += len(buf) {
+		chunk := buf[:min(len(buf), seq.Len()-off)]
+		seq.Read(chunk, off)
+		for _, t := range chunk {
+			if t >= 0 && int(t) < vocab {
+				counts[t]++
+			}
+		}
+	}
+	h := 0.0
+	n := float64(seq.Len())
+	for _, c := range counts {
+		if c > 0 {
+			h -= c / n * math.Log(c/n)
+		}
+	}
+	return h
+}

@@ -1,6 +1,10 @@
-// Command workbench trains and evaluates attnbench models.
+// Command workbench trains, evaluates, benchmarks and plots attnbench models.
 //
-//	workbench train [flags]   train a small language model on an embedded corpus and print the loss
+//	workbench train   [flags]  train a language model in a run directory (resumes an interrupted run)
+//	workbench eval    [flags]  evaluate a run's last checkpoint at given lengths
+//	workbench bench   [flags]  time and memory of attention variants against sequence length
+//	workbench plot    [flags]  draw figures from run directories and speed results
+//	workbench figures [flags]  run the quick reproduction set and export its figures
 //
 // Run `workbench <command> -help` for the flags of a command.
 package main
@@ -13,32 +17,33 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/attnbench/attnbench/datasets"
-	"github.com/attnbench/attnbench/datasets/builtin"
-	"github.com/attnbench/attnbench/datasets/corpus"
-	"github.com/attnbench/attnbench/datasets/tokenizer"
-	dtokens "github.com/attnbench/attnbench/datasets/tokens"
-	"github.com/attnbench/attnbench/gomlxattn/attention"
-	"github.com/attnbench/attnbench/gomlxattn/posenc"
-	"github.com/attnbench/attnbench/gomlxattn/transformer"
-	"github.com/attnbench/attnbench/workbench/backend"
-	"github.com/attnbench/attnbench/workbench/training"
 )
 
 const usage = `workbench: a research workbench for efficient attention with relative positional encodings.
 
 Usage:
-  workbench train [flags]   train a small byte-level language model on an embedded corpus
+  workbench train   [flags]  train a language model in a run directory (resumes an interrupted run)
+  workbench eval    [flags]  evaluate a run's last checkpoint at given lengths (perplexity, CSV)
+  workbench bench   [flags]  time and memory of attention variants against sequence length
+  workbench plot    [flags]  draw figures from run directories and speed results
+  workbench figures [flags]  run the quick reproduction set and export its figures
 
 Run "workbench <command> -help" for the flags of a command.
 `
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"train":   trainCmd,
+	"eval":    evalCmd,
+	"bench":   benchCmd,
+	"plot":    plotCmd,
+	"figures": figuresCmd,
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func main() {
+	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func execute(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -46,12 +51,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	cmd, ok := commands[args[0]]
 	var err error
-	switch args[0] {
-	case "train":
-		err = trainCmd(args[1:], stdout, stderr)
-	default:
-		err = fmt.Errorf("unknown command %q, valid commands: train", args[0])
+	if !ok {
+		err = fmt.Errorf("unknown command %q, valid commands: bench, eval, figures, plot, train", args[0])
+	} else {
+		err = cmd(args[1:], stdout, stderr)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -63,62 +68,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func trainCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("workbench train", flag.ContinueOnError)
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("workbench "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	corpusName := fs.String("corpus", "code", "embedded corpus ("+strings.Join(builtin.Names(), ", ")+") or a file, directory or glob")
-	tokName := fs.String("tokenizer", "byte", "tokenizer: "+strings.Join(tokenizer.Names(), ", "))
-	pe := fs.String("posenc", "kerple_log", "positional encoding: "+strings.Join(posenc.Names(), ", "))
-	attn := fs.String("attention", "softmax", "attention mechanism: "+strings.Join(attention.Kinds(), ", "))
-	attnParams := fs.String("attn_params", "", "mechanism parameters as name=value,... (e.g. m=32,redraw=100)")
-	posParams := fs.String("posenc_params", "", "encoding parameters as name=value,... (e.g. max_len=512)")
-	width := fs.Int("width", 64, "model width")
-	heads := fs.Int("heads", 4, "attention heads")
-	layers := fs.Int("layers", 2, "Transformer blocks")
-	steps := fs.Int("steps", 200, "optimizer steps")
-	batch := fs.Int("batch", 16, "sequences per step")
-	seq := fs.Int("seq", 64, "training sequence length")
-	lr := fs.Float64("lr", 3e-3, "AdamW learning rate")
-	clip := fs.Float64("clip", 1, "global gradient-norm clip (0 = none)")
-	seed := fs.Uint64("seed", 1, "random seed")
-	logEvery := fs.Int("log_every", 20, "print the loss every N steps")
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("train: unexpected arguments %q", fs.Args())
+		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
 	}
-	ap, err := parseParams("attn_params", *attnParams)
-	if err != nil {
-		return err
-	}
-	pp, err := parseParams("posenc_params", *posParams)
-	if err != nil {
-		return err
-	}
-	data, err := datasets.Open(*corpusName, datasets.Options{Tokenizer: *tokName})
-	if err != nil {
-		return err
-	}
-	defer data.Close()
-	tokens := dtokens.All(data.Split(corpus.Train))
-	cfg := transformer.Config{Vocab: data.Vocab, Width: *width, Heads: *heads, Layers: *layers,
-		Attention: *attn, AttentionParams: ap, PosEnc: posenc.Config{Kind: *pe, Params: pp}}
-	opt := training.LMOptions{Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, ClipNorm: *clip, Seed: *seed,
-		LogEvery: *logEvery, Log: stdout, ValidFraction: 0.1}
-	choice, err := backend.New()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, choice.String())
-	fmt.Fprintf(stdout, "corpus %s: %d training tokens; model %s attention, %s encoding, width %d, %d heads, %d layers\n",
-		*corpusName, len(tokens), *attn, *pe, *width, *heads, *layers)
-	res, err := training.TrainLM(choice.Backend, cfg, tokens, opt)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "final train loss %.4f, validation loss %.4f nats/token (unigram baseline %.4f), %.0f tokens/s\n",
-		res.Losses[len(res.Losses)-1], res.ValidLoss, res.Unigram, res.TokensPS)
 	return nil
 }
 
@@ -140,4 +102,30 @@ func parseParams(flagName, s string) (map[string]float64, error) {
 		out[strings.TrimSpace(name)] = x
 	}
 	return out, nil
+}
+
+// parseInts reads "a,b,c" into positive integers.
+func parseInts(flagName, s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		x, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || x < 1 {
+			return nil, fmt.Errorf("-%s: %q is not a positive integer", flagName, f)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

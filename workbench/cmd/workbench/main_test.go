@@ -2,20 +2,161 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/attnbench/attnbench/workbench/run"
 )
+
+// TestMain lets a test start this binary as the workbench command (for the kill -9 test).
+func TestMain(m *testing.M) {
+	if os.Getenv("WORKBENCH_TEST_AS_MAIN") == "1" {
+		os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
 
 func TestTrainRunsAndLearns(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"train", "-steps", "40", "-seq", "32", "-batch", "8", "-width", "32", "-layers", "1", "-lr", "1e-2", "-log_every", "10"}, &out, &errb)
+	dir := t.TempDir()
+	code := execute([]string{"train", "-dir", dir, "-steps", "40", "-seq", "32", "-batch", "8", "-width", "32", "-layers", "1", "-lr", "1e-2", "-log_every", "10", "-eval_lengths", "32,64"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	s := out.String()
-	for _, w := range []string{"backend go", "step    40", "validation loss", "unigram baseline"} {
+	for _, w := range []string{"backend go", "step    40/40", "unigram baseline", "perplexity"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("output lacks %q:\n%s", w, s)
+		}
+	}
+	for _, f := range []string{"config.json", "metrics.jsonl", "status.json", "eval.csv", "checkpoints/latest.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	out.Reset()
+	if code := execute([]string{"eval", "-dir", dir, "-lengths", "48", "-sequences", "2"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "      48") {
+		t.Errorf("eval: exit %d, %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := execute([]string{"plot", "-runs", dir, "-out", filepath.Join(dir, "fig")}, &out, &errb); code != 0 {
+		t.Errorf("plot: exit %d: %s", code, errb.String())
+	}
+	for _, f := range []string{"stability.png", "extrapolation.svg", "position.pdf"} {
+		if _, err := os.Stat(filepath.Join(dir, "fig", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestConfigFileAndHelp(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "exp.yaml")
+	os.WriteFile(cfg, []byte("name: yamlrun\nmodel: {width: 16, heads: 2, layers: 1, posenc: {kind: alibi}}\ndata: {corpus: latex, seq_len: 16, batch: 4}\noptim: {steps: 3, lr: 0.003}\neval: {lengths: [16]}\n"), 0o644)
+	var out, errb bytes.Buffer
+	if code := execute([]string{"train", "-config", cfg, "-dir", filepath.Join(dir, "r")}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "corpus latex") || !strings.Contains(out.String(), "yamlrun step     3/3") {
+		t.Errorf("config not applied:\n%s", out.String())
+	}
+	os.WriteFile(cfg, []byte("name: x\nmodle: {}\n"), 0o644)
+	if code := execute([]string{"train", "-config", cfg}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "modle") {
+		t.Errorf("unknown field: exit %d, %s", code, errb.String())
+	}
+	for _, c := range []string{"train", "eval", "bench", "plot", "figures"} {
+		errb.Reset()
+		if code := execute([]string{c, "-help"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "-") {
+			t.Errorf("%s -help: exit %d, %q", c, code, errb.String())
+		}
+	}
+}
+
+func TestBenchAndFigures(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := execute([]string{"bench", "-variants", "softmax,fftrpe-m16", "-lengths", "16,32", "-heads", "2", "-dim", "8", "-reps", "1", "-out", dir}, &out, &errb); code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, errb.String())
+	}
+	if code := execute([]string{"plot", "-speed", filepath.Join(dir, "speed.json"), "-out", dir}, &out, &errb); code != 0 {
+		t.Fatalf("plot: exit %d: %s", code, errb.String())
+	}
+	if code := execute([]string{"figures", "-scale", "tiny", "-out", filepath.Join(dir, "figs"), "-runs", filepath.Join(dir, "runs")}, &out, &errb); code != 0 {
+		t.Fatalf("figures: exit %d: %s", code, errb.String())
+	}
+	for _, f := range []string{"speed-fwdbwd.png", "memory-fwd.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, f := range []string{"stability", "extrapolation", "position", "speed-fwd", "speed-fwdbwd", "memory-fwdbwd"} {
+		for _, ext := range []string{".png", ".svg", ".pdf"} {
+			if _, err := os.Stat(filepath.Join(dir, "figs", f+ext)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs", "stability", "table.csv")); err != nil {
+		t.Error(err)
+	}
+}
+
+// A run killed with SIGKILL in the middle resumes from its last checkpoint and ends with the same
+// loss as an uninterrupted run.
+func TestKillAndResume(t *testing.T) {
+	args := func(dir string) []string {
+		return []string{"train", "-dir", dir, "-steps", "60", "-seq", "16", "-batch", "4", "-width", "16", "-heads", "2", "-layers", "1", "-log_every", "1", "-eval_lengths", "16"}
+	}
+	full := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := execute(args(full), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	want, _ := run.ReadMetrics(full)
+
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], args(dir)...)
+	cmd.Env = append(os.Environ(), "WORKBENCH_TEST_AS_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once it has written a checkpoint and gone on training.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ms, _ := run.ReadMetrics(dir)
+		if _, err := os.Stat(filepath.Join(dir, "checkpoints", "latest.json")); err == nil && len(ms) > 0 && ms[len(ms)-1].Step%15 > 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint within 2 minutes")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if st, _ := run.ReadStatus(dir); st.State == "done" {
+		t.Skip("the run finished before it could be killed")
+	}
+	out.Reset()
+	if code := execute(args(dir), &out, &errb); code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "resumed from the checkpoint at step") {
+		t.Errorf("resume not reported:\n%s", out.String())
+	}
+	got, _ := run.ReadMetrics(dir)
+	if len(got) != len(want) {
+		t.Fatalf("%d metric lines after resume, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Step != want[i].Step || got[i].Loss != want[i].Loss {
+			t.Fatalf("step %d: loss %v after kill and resume, %v uninterrupted", want[i].Step, got[i].Loss, want[i].Loss)
 		}
 	}
 }
@@ -26,17 +167,24 @@ func TestBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"train", "-heads", "3"}, "Heads = 3"},
-		{[]string{"train", "-seq", "0"}, "SeqLen = 0"},
+		{[]string{"train", "-seq", "0"}, "data.seq_len = 0"},
 		{[]string{"train", "-posenc", "nope"}, `"nope"`},
 		{[]string{"train", "-corpus", "wiki"}, `"wiki"`},
 		{[]string{"train", "-stepz", "3"}, "stepz"},
+		{[]string{"train", "-lr", "2"}, "optim.lr = 2"},
 		{[]string{"fly"}, `"fly"`},
 		{[]string{"train", "-attention", "performer", "-attn_params", "m=x"}, `"m"`},
 		{[]string{"train", "-attention", "performer", "-attn_params", "q=3"}, `"q" is unknown`},
 		{[]string{"train", "-attention", "performer", "-posenc", "alibi"}, "kernelized_rpe"},
+		{[]string{"eval"}, "-dir is required"},
+		{[]string{"bench", "-variants", "flash"}, `"flash"`},
+		{[]string{"bench", "-lengths", "0"}, `"0"`},
+		{[]string{"plot"}, "-runs, -speed"},
+		{[]string{"plot", "-runs", "/nonexistent/*"}, "matches no run"},
+		{[]string{"figures", "-scale", "huge"}, `"huge"`},
 	} {
 		var out, errb bytes.Buffer
-		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
+		if code := execute(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", c.args, code, errb.String(), c.want)
 		}
 	}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/workbench/speed"
+)
+
+func benchCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", stderr)
+	variants := fs.String("variants", "", "comma-separated variant names (default all: softmax, performer-m64, fftrpe-m16/32/64, schoenbat-d64, skyformer-l64 when bidirectional)")
+	lens := fs.String("lengths", "256,512,1024,2048", "sequence lengths")
+	heads := fs.Int("heads", 8, "heads (batch 1: batch x heads = 8 by default)")
+	dim := fs.Int("dim", 64, "head dimension")
+	bidir := fs.Bool("bidirectional", false, "bidirectional attention (default causal)")
+	bwd := fs.Bool("backward", true, "also time forward+backward")
+	reps := fs.Int("reps", 3, "timed repetitions (median reported)")
+	budget := fs.Duration("time_budget", 60*time.Second, "skip larger sizes of a variant after a call slower than this")
+	mem := fs.Float64("mem_budget_mb", 16000, "skip sizes whose extrapolated peak memory exceeds this (MB)")
+	out := fs.String("out", "runs/bench", "directory for speed.json and speed.csv")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ls, err := parseInts("lengths", *lens)
+	if err != nil {
+		return err
+	}
+	all := speed.Defaults(!*bidir)
+	vs := all
+	if *variants != "" {
+		vs = nil
+		for _, name := range splitList(*variants) {
+			found := false
+			for _, v := range all {
+				if v.Name == name {
+					vs, found = append(vs, v), true
+				}
+			}
+			if !found {
+				var names []string
+				for _, v := range all {
+					names = append(names, v.Name)
+				}
+				return fmt.Errorf("bench: variant %q is unknown, valid variants: %s", name, strings.Join(names, ", "))
+			}
+		}
+	}
+	choice, err := backend.New()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, choice.String())
+	rs, err := speed.Run(choice.Backend, speed.Config{Variants: vs, Lengths: ls, Heads: *heads, HeadDim: *dim, Causal: !*bidir,
+		Reps: *reps, Backward: *bwd, TimeBudget: *budget, MemBudgetMB: *mem, Progress: stdout})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	if err := speed.WriteJSON(filepath.Join(*out, "speed.json"), rs); err != nil {
+		return err
+	}
+	if err := speed.WriteCSV(filepath.Join(*out, "speed.csv"), rs); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.Skipped != "" {
+			fmt.Fprintf(stdout, "%-16s n=%-6d %-6s skipped: %s\n", r.Variant, r.N, r.Mode, r.Skipped)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "speed.json"))
+	return nil
+}
