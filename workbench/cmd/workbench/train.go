@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -114,7 +115,11 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	defer data.Close()
 	fmt.Fprintf(stdout, "corpus %s: %d training tokens; model %s attention, %s encoding, width %d, %d heads, %d layers; run %s\n",
 		e.Data.Corpus, data.Split(corpus.Train).Len(), e.Model.Attention, e.Model.PosEnc.Kind, e.Model.Width, e.Model.Heads, e.Model.Layers, *dir)
-	res, err := run.Train(e, *dir, run.Options{Backend: choice.Backend, Progress: stdout, Data: data})
+	ro := run.Options{Backend: choice.Backend, Progress: stdout, Data: data}
+	if bar := run.ProgressBar(e.Name, e.Optim.Steps, stderr); bar != nil && isTTY(stderr) {
+		ro.OnStep, ro.Progress = bar, nil // a live bar on the terminal instead of log lines
+	}
+	res, err := run.Train(e, *dir, ro)
 	if err != nil {
 		return err
 	}
@@ -141,4 +146,13 @@ func printEval(w io.Writer, ev []run.EvalResult) {
 		}
 		fmt.Fprintf(w, "%8d %9v %9d %9.4f %11.3f\n", r.Length, r.Windowed, r.Sequences, r.Loss, r.Perplexity)
 	}
+}
+
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
