@@ -13,10 +13,10 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/features"
-	"github.com/attnbench/attnbench/internal/memprobe"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
+	"github.com/attnbench/attnbench/internal/memprobe"
 	"github.com/attnbench/attnbench/workbench/backend"
 )
 
