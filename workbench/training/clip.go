@@ -1,3 +1,5 @@
+// Package training holds the optimizer pieces of the workbench: global-norm gradient clipping with
+// the norm logged, the warmup + cosine learning-rate schedule, and random-feature redraws.
 package training
 
 import (
