@@ -12,7 +12,6 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/loss"
 
 	"github.com/attnbench/attnbench/datasets/batch"
 	"github.com/attnbench/attnbench/datasets/tokens"
@@ -47,7 +46,7 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 		}
 		exec, err := model.NewExec(b, store, func(scope *model.Scope, tok, lab *Node) *Node {
 			logits, _ := m.Logits(scope, tok, transformer.ForwardOptions{Window: window})
-			return loss.SparseCategoricalCrossEntropyLogits([]*Node{lab}, []*Node{logits}) // [B, T]
+			return TokenLoss(logits, lab)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("run: evaluation: %w", err)
@@ -106,6 +105,14 @@ func SaveEval(dir string, ev []EvalResult) error {
 	}
 	w.Flush()
 	return writeAtomic(filepath.Join(dir, "eval.csv"), buf.Bytes())
+}
+
+// TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits
+// [B, T, V] and labels [B, T, 1] -> [B, T].
+func TokenLoss(logits, labels *Node) *Node {
+	logp := LogSoftmax(logits, -1)
+	oneHot := OneHot(Squeeze(labels, -1), logits.Shape().Dim(-1), logits.DType())
+	return Neg(ReduceSum(Mul(logp, oneHot), -1))
 }
 
 // UnigramEntropy is -sum p log p of the token frequencies of seq, in nats: the loss of the best

@@ -2,10 +2,14 @@ package run
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/attnbench/attnbench/datasets/builtin"
 	"github.com/attnbench/attnbench/datasets/corpus"
@@ -200,6 +204,17 @@ func TestEvaluationBeatsUnigram(t *testing.T) {
 		if r.Skipped != "" || r.Sequences != 4 || len(r.PositionLoss) != r.Length {
 			t.Fatalf("result %+v", r)
 		}
+		mean := 0.0
+		for _, l := range r.PositionLoss {
+			mean += l / float64(len(r.PositionLoss))
+		}
+		if math.Abs(mean-r.Loss) > 1e-6 {
+			t.Errorf("mean position loss %g != loss %g", mean, r.Loss)
+		}
+		// A model trained on the same distribution scores near its training loss at L_train.
+		if r.Length == 32 && !r.Windowed && (r.Loss < 0.7*res.FinalLoss || r.Loss > 1.3*res.FinalLoss) {
+			t.Errorf("test loss %g far from the final training loss %g", r.Loss, res.FinalLoss)
+		}
 		if !(r.Loss < unigram) {
 			t.Errorf("length %d windowed %v: loss %.3f not below the unigram entropy %.3f", r.Length, r.Windowed, r.Loss, unigram)
 		}
@@ -253,5 +268,40 @@ func TestSweepAndEvaluateDir(t *testing.T) {
 	}
 	if rows, _ := Sweep(Seeds(e, 1, 1), root, Options{}); rows[0].State != "failed" || !strings.Contains(rows[0].Reason, "Backend") {
 		t.Errorf("nil backend: %+v", rows[0])
+	}
+}
+
+// TokenLoss against float64 log-softmax in plain Go.
+func TestTokenLoss(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const b, n, v = 2, 5, 7
+	logits := make([]float32, b*n*v)
+	labels := make([]int32, b*n)
+	for i := range logits {
+		logits[i] = float32(rng.NormFloat64() * 3)
+	}
+	for i := range labels {
+		labels[i] = int32(rng.IntN(v))
+	}
+	exec := graph.MustNewExec(backend.MustShared(), TokenLoss)
+	got := tensors.MustCopyFlatData[float32](exec.MustCall(tensors.FromFlatDataAndDimensions(logits, b, n, v),
+		tensors.FromFlatDataAndDimensions(labels, b, n, 1))[0])
+	if len(got) != b*n {
+		t.Fatalf("%d losses, want %d", len(got), b*n)
+	}
+	for i := range labels {
+		row := logits[i*v : (i+1)*v]
+		m := math.Inf(-1)
+		for _, x := range row {
+			m = math.Max(m, float64(x))
+		}
+		s := 0.0
+		for _, x := range row {
+			s += math.Exp(float64(x) - m)
+		}
+		want := m + math.Log(s) - float64(row[labels[i]])
+		if math.Abs(float64(got[i])-want) > 1e-4*math.Max(1, want) {
+			t.Errorf("position %d: %g, want %g", i, got[i], want)
+		}
 	}
 }
