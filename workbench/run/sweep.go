@@ -122,10 +122,15 @@ func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]EvalResult, error
 		return nil, err
 	}
 	if len(ev.Lengths) > 0 {
-		ev.Sequences = max(ev.Sequences, 1)
-		ev.Batch = max(ev.Batch, 1)
-		e.Eval = ev
+		e.Eval.Lengths = ev.Lengths
 	}
+	if ev.Sequences > 0 {
+		e.Eval.Sequences = ev.Sequences
+	}
+	if ev.Batch > 0 {
+		e.Eval.Batch = ev.Batch
+	}
+	e.Eval.Windowed = e.Eval.Windowed || ev.Windowed
 	step, err := prepareCheckpoints(dir)
 	if err != nil {
 		return nil, err
