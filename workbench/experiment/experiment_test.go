@@ -1,0 +1,76 @@
+package experiment
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestResolveAndValidate(t *testing.T) {
+	e := Default().Resolve()
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if e.Optim.WarmupSteps != 2 || e.Optim.Beta2 != 0.999 || e.Divergence.SpikeFactor != 4 {
+		t.Errorf("defaults: %+v %+v", e.Optim, e.Divergence)
+	}
+	if want := []int{64, 128, 256, 512, 1024}; !reflect.DeepEqual(e.Eval.Lengths, want) {
+		t.Errorf("eval lengths %v, want %v", e.Eval.Lengths, want)
+	}
+	for field, mutate := range map[string]func(*Experiment){
+		"data.seq_len = 0":              func(e *Experiment) { e.Data.SeqLen = 0 },
+		"data.batch = -1":               func(e *Experiment) { e.Data.Batch = -1 },
+		"optim.lr = 0":                  func(e *Experiment) { e.Optim.LR = 0 },
+		"optim.min_lr = 1":              func(e *Experiment) { e.Optim.MinLR = 1 },
+		"optim.warmup_steps = 9999":     func(e *Experiment) { e.Optim.WarmupSteps = 9999 },
+		"optim.beta2 = 1":               func(e *Experiment) { e.Optim.Beta2 = 1 },
+		"divergence.spike_factor = 0.5": func(e *Experiment) { e.Divergence.SpikeFactor = 0.5 },
+		"eval.lengths[1] = 0":           func(e *Experiment) { e.Eval.Lengths = []int{4, 0} },
+		"data.tokenizer":                func(e *Experiment) { e.Data.Tokenizer = "bpe" },
+		"Heads":                         func(e *Experiment) { e.Model.Heads = 3 },
+		`"kerple_loog"`:                 func(e *Experiment) { e.Model.PosEnc.Kind = "kerple_loog" },
+	} {
+		bad := e
+		bad.Eval.Lengths = append([]int(nil), e.Eval.Lengths...)
+		mutate(&bad)
+		err := bad.Validate()
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: error %v", field, err)
+		}
+	}
+}
+
+func TestLoadJSONAndYAML(t *testing.T) {
+	dir := t.TempDir()
+	e := Default().Resolve()
+	e.Model.AttentionParams = map[string]float64{"m": 16}
+	e.Model.Attention = "kernelized_rpe"
+	if err := e.Save(filepath.Join(dir, "e.json")); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(filepath.Join(dir, "e.json"))
+	if err != nil || !reflect.DeepEqual(back, e) {
+		t.Fatalf("JSON round trip: %v\n%+v\n%+v", err, back, e)
+	}
+	yml := "name: y\nmodel: {width: 32, heads: 2, layers: 1, posenc: {kind: alibi}}\ndata: {corpus: prose, seq_len: 16, batch: 2}\noptim: {steps: 10, lr: 0.001}\neval: {lengths: [16, 32]}\n"
+	os.WriteFile(filepath.Join(dir, "e.yaml"), []byte(yml), 0o644)
+	y, err := Load(filepath.Join(dir, "e.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y.Name != "y" || y.Model.PosEnc.Kind != "alibi" || y.Data.SeqLen != 16 || !reflect.DeepEqual(y.Eval.Lengths, []int{16, 32}) {
+		t.Errorf("YAML: %+v", y)
+	}
+	if err := y.Resolve().Validate(); err != nil {
+		t.Error(err)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: y\nsteps: 3\n"), 0o644)
+	if _, err := Load(filepath.Join(dir, "bad.yaml")); err == nil || !strings.Contains(err.Error(), "steps") {
+		t.Errorf("unknown field: %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "e.toml")); err == nil {
+		t.Error("missing file accepted")
+	}
+}
