@@ -13,6 +13,7 @@ import (
 
 	"github.com/attnbench/attnbench/datasets/builtin"
 	"github.com/attnbench/attnbench/datasets/corpus"
+	"github.com/attnbench/attnbench/datasets/listops"
 	"github.com/attnbench/attnbench/datasets/tokenizer"
 	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
@@ -304,4 +305,24 @@ func TestTokenLoss(t *testing.T) {
 			t.Errorf("position %d: %g, want %g", i, got[i], want)
 		}
 	}
+}
+
+// A small classifier learns ListOps beyond the majority class on short expressions.
+func TestListOps(t *testing.T) {
+	o := opts(t)
+	res, err := TrainListOps(o, ListOpsConfig{
+		Model:  transformer.Config{Width: 32, Heads: 2, Layers: 2, PosEnc: posenc.Config{Kind: "alibi"}},
+		Data:   listops.Config{MaxDepth: 3, MaxArgs: 3, MinLength: 2, MaxLength: 12, Train: 1500, Valid: 200, Test: 200, Seed: 4},
+		Tokens: listops.BracketTokens, MaxLen: 12, Batch: 32, Steps: 300, LR: 3e-3, ClipNorm: 1, Seed: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TestAccuracy < 0 || res.TestAccuracy > 1 || len(res.Losses) != 300 {
+		t.Fatalf("%+v", res)
+	}
+	if res.TestAccuracy < res.Majority+0.1 {
+		t.Errorf("test accuracy %.3f, majority baseline %.3f", res.TestAccuracy, res.Majority)
+	}
+	t.Logf("listops: valid %.3f test %.3f majority %.3f", res.ValidAccuracy, res.TestAccuracy, res.Majority)
 }
