@@ -326,3 +326,32 @@ func TestListOps(t *testing.T) {
 	}
 	t.Logf("listops: valid %.3f test %.3f majority %.3f", res.ValidAccuracy, res.TestAccuracy, res.Majority)
 }
+
+func TestSample(t *testing.T) {
+	o := opts(t)
+	dir := t.TempDir()
+	if _, err := Train(tiny(30), dir, o); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Sample(dir, "And God said", 40, 0.8, 1, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Sample(dir, "And God said", 40, 0.8, 1, o)
+	g, _ := Sample(dir, "And God said", 40, 0, 1, o)
+	if len(a) != 40 || a != b || len(g) != 40 {
+		t.Errorf("samples %q %q %q: want 40 bytes, deterministic for a seed", a, b, g)
+	}
+	if _, err := Sample(dir, "x", 5, -1, 1, o); err == nil {
+		t.Error("negative temperature accepted")
+	}
+	// draw follows the softmax: a logit 2 above another is picked about e^2 times as often.
+	rng := rand.New(rand.NewPCG(1, 1))
+	counts := [2]int{}
+	for range 20000 {
+		counts[draw(rng, []float32{0, 2}, 1)]++
+	}
+	if r := float64(counts[1]) / float64(counts[0]); math.Abs(r-math.Exp(2)) > 0.6 {
+		t.Errorf("ratio %.2f, want %.2f", r, math.Exp(2))
+	}
+}
