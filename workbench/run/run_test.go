@@ -355,3 +355,21 @@ func TestSample(t *testing.T) {
 		t.Errorf("ratio %.2f, want %.2f", r, math.Exp(2))
 	}
 }
+
+// Padding the context does not change the next-token choice: greedy samples from a prompt equal
+// those from the same prompt followed by its own greedy continuation.
+func TestSampleGreedyConsistent(t *testing.T) {
+	o := opts(t)
+	dir := t.TempDir()
+	if _, err := Train(tiny(20), dir, o); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Sample(dir, "In the beginning", 10, 0, 1, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Sample(dir, "In the beginning"+a[:4], 6, 0, 1, o)
+	if a[4:] != b {
+		t.Errorf("greedy continuation %q, then %q from the extended prompt", a, b)
+	}
+}

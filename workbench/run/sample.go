@@ -51,10 +51,14 @@ func Sample(dir, prompt string, n int, temperature float64, seed uint64, o Optio
 	if len(ids) == 0 {
 		ids = []int32{0}
 	}
-	exec, err := model.NewExec(o.Backend, store, func(scope *model.Scope, t *Node) *Node {
-		logits, _ := m.Logits(scope, t, transformer.ForwardOptions{})
-		last := Slice(logits, AxisRange(), AxisElem(-1), AxisRange()) // [1, 1, V]
-		return Reshape(last, cfg.Vocab)
+	// One graph for every step: the context is right-padded to the training length (the model is
+	// causal, so padding after a position does not change its logits) and the logits at the last
+	// real position are picked by a one-hot product (no dynamic slicing needed).
+	L := e.Data.SeqLen
+	exec, err := model.NewExec(o.Backend, store, func(scope *model.Scope, t, pos *Node) *Node {
+		logits, _ := m.Logits(scope, t, transformer.ForwardOptions{}) // [1, L, V]
+		pick := OneHot(pos, L, logits.DType())                       // [L]
+		return DotGeneral(pick, []int{0}, nil, Reshape(logits, L, cfg.Vocab), []int{0}, nil)
 	})
 	if err != nil {
 		return "", err
@@ -62,8 +66,10 @@ func Sample(dir, prompt string, n int, temperature float64, seed uint64, o Optio
 	rng := rand.New(rand.NewPCG(seed, 0x5a))
 	start := len(ids)
 	for range n {
-		ctx := ids[max(0, len(ids)-e.Data.SeqLen):]
-		out, err := exec.Exec(tensors.FromFlatDataAndDimensions(append([]int32(nil), ctx...), 1, len(ctx)))
+		ctx := ids[max(0, len(ids)-L):]
+		padded := make([]int32, L)
+		copy(padded, ctx)
+		out, err := exec.Exec(tensors.FromFlatDataAndDimensions(padded, 1, L), tensors.FromScalar(int32(len(ctx)-1)))
 		if err != nil {
 			return "", err
 		}
