@@ -1,0 +1,41 @@
+#!/bin/sh
+# Executes every notebook in quick mode on the GoNB kernel with Jupyter's nbconvert, fails on any
+# cell error, then checks that each notebook exported its figures to figures/. Run setup.sh first.
+# Usage: notebooks/run.sh [notebook.ipynb ...]   (default: all, in order)
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo/notebooks"
+export ATTNBENCH_MODE="${ATTNBENCH_MODE:-quick}"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# The figures each notebook exports (PNG, SVG and PDF of each).
+figures_of() {
+	case "$1" in
+	01-quickstart.ipynb) echo quickstart-loss ;;
+	*) echo "" ;;
+	esac
+}
+
+notebooks="$*"
+[ -n "$notebooks" ] || notebooks=$(ls [0-9]*.ipynb)
+for nb in $notebooks; do
+	start=$(date +%s)
+	for f in $(figures_of "$nb"); do rm -f "$repo/figures/$f".png "$repo/figures/$f".svg "$repo/figures/$f".pdf; done
+	if [ -z "$(figures_of "$nb")" ]; then
+		echo "$nb has no entry in figures_of: every notebook exports its figures" >&2
+		exit 1
+	fi
+	echo "== $nb ($ATTNBENCH_MODE mode)"
+	/usr/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=gonb \
+		--ExecutePreprocessor.timeout=1800 "$nb" --output "$out/$nb"
+	for f in $(figures_of "$nb"); do
+		for ext in png svg pdf; do
+			if ! [ -s "$repo/figures/$f.$ext" ]; then
+				echo "$nb did not export figures/$f.$ext" >&2
+				exit 1
+			fi
+		done
+	done
+	echo "== $nb: ok in $(($(date +%s) - start)) s"
+done
