@@ -76,7 +76,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	if err := run.WriteTable(filepath.Join(stabRoot, "table.csv"), rows); err != nil {
 		return err
 	}
-	if _, err := plotRuns(globRuns(stabRoot), *out, "", true, false); err != nil {
+	if _, err := plotRuns(run.RunDirs(stabRoot), *out, "", true, false); err != nil {
 		return err
 	}
 
@@ -101,7 +101,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	if err := run.WriteTable(filepath.Join(extRoot, "table.csv"), rows); err != nil {
 		return err
 	}
-	if _, err := plotRuns(globRuns(extRoot), *out, "", false, true); err != nil {
+	if _, err := plotRuns(run.RunDirs(extRoot), *out, "", false, true); err != nil {
 		return err
 	}
 
@@ -119,13 +119,4 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "figures in %s; runs and tables in %s\n", *out, *runsDir)
 	return nil
-}
-
-func globRuns(root string) []string {
-	m, _ := filepath.Glob(filepath.Join(root, "*", "metrics.jsonl"))
-	var dirs []string
-	for _, f := range m {
-		dirs = append(dirs, filepath.Dir(f))
-	}
-	return dirs
 }

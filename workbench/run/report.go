@@ -1,0 +1,124 @@
+package run
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+
+	"github.com/attnbench/attnbench/workbench/experiment"
+	"github.com/attnbench/attnbench/workbench/plots"
+)
+
+// Report gathers the results of run directories for the figures. Runs named <variant>-s<seed>
+// are seeds of one variant.
+type Report struct {
+	TrainLen int
+	// Curves holds every run's logged loss, for the stability figure.
+	Curves []plots.Curve
+	// Perplexity holds, per variant, perplexity against evaluation length (geometric mean over
+	// seeds); Position the position-wise perplexity at the longest length (blocks of positions
+	// averaged to at most 64 points). Windowed results are left out.
+	Perplexity []plots.Series
+	Position   []plots.Series
+}
+
+var seedSuffix = regexp.MustCompile(`-s\d+$`)
+
+// Collect reads the run directories in dirs (those without metrics are skipped).
+func Collect(dirs []string) (*Report, error) {
+	rep := &Report{}
+	type agg struct {
+		logSum map[int]float64
+		n      map[int]int
+		pos    []float64
+	}
+	ext := map[string]*agg{}
+	var order []string
+	for _, d := range dirs {
+		ms, err := ReadMetrics(d)
+		if err != nil {
+			continue
+		}
+		e, err := experiment.Load(filepath.Join(d, "config.json"))
+		if err != nil {
+			return nil, err
+		}
+		rep.TrainLen = e.Data.SeqLen
+		variant := seedSuffix.ReplaceAllString(e.Name, "")
+		c := plots.Curve{Variant: variant, Seed: e.Seed}
+		for _, m := range ms {
+			c.Steps = append(c.Steps, m.Step)
+			c.Loss = append(c.Loss, float64(m.Loss))
+			if m.Diverged {
+				c.DivergedAt = m.Step
+			}
+		}
+		rep.Curves = append(rep.Curves, c)
+		b, err := os.ReadFile(filepath.Join(d, "eval.json"))
+		if err != nil {
+			continue
+		}
+		var ev []EvalResult
+		if err := json.Unmarshal(b, &ev); err != nil {
+			return nil, err
+		}
+		a := ext[variant]
+		if a == nil {
+			a = &agg{logSum: map[int]float64{}, n: map[int]int{}}
+			ext[variant] = a
+			order = append(order, variant)
+		}
+		longest := 0
+		for _, r := range ev {
+			if r.Windowed || r.Skipped != "" {
+				continue
+			}
+			a.logSum[r.Length] += math.Log(r.Perplexity)
+			a.n[r.Length]++
+			if r.Length > longest {
+				longest, a.pos = r.Length, r.PositionLoss
+			}
+		}
+	}
+	for _, v := range order {
+		a := ext[v]
+		var lens []int
+		for l := range a.logSum {
+			lens = append(lens, l)
+		}
+		slices.Sort(lens)
+		s := plots.Series{Label: v}
+		for _, l := range lens {
+			s.X = append(s.X, float64(l))
+			s.Y = append(s.Y, math.Exp(a.logSum[l]/float64(a.n[l])))
+		}
+		rep.Perplexity = append(rep.Perplexity, s)
+		if len(a.pos) > 0 {
+			w := max(1, len(a.pos)/64)
+			ps := plots.Series{Label: v}
+			for i := 0; i < len(a.pos); i += w {
+				sum, n := 0.0, 0
+				for _, l := range a.pos[i:min(i+w, len(a.pos))] {
+					sum, n = sum+l, n+1
+				}
+				ps.X = append(ps.X, float64(i))
+				ps.Y = append(ps.Y, math.Exp(sum/float64(n)))
+			}
+			rep.Position = append(rep.Position, ps)
+		}
+	}
+	return rep, nil
+}
+
+// RunDirs lists the run directories directly under root.
+func RunDirs(root string) []string {
+	m, _ := filepath.Glob(filepath.Join(root, "*", "metrics.jsonl"))
+	var dirs []string
+	for _, f := range m {
+		dirs = append(dirs, filepath.Dir(f))
+	}
+	return dirs
+}
