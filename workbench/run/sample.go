@@ -57,7 +57,7 @@ func Sample(dir, prompt string, n int, temperature float64, seed uint64, o Optio
 	L := e.Data.SeqLen
 	exec, err := model.NewExec(o.Backend, store, func(scope *model.Scope, t, pos *Node) *Node {
 		logits, _ := m.Logits(scope, t, transformer.ForwardOptions{}) // [1, L, V]
-		pick := OneHot(pos, L, logits.DType())                       // [L]
+		pick := OneHot(pos, L, logits.DType())                        // [L]
 		return DotGeneral(pick, []int{0}, nil, Reshape(logits, L, cfg.Vocab), []int{0}, nil)
 	})
 	if err != nil {
