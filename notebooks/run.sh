@@ -13,6 +13,7 @@ trap 'rm -rf "$out"' EXIT
 figures_of() {
 	case "$1" in
 	01-quickstart.ipynb) echo quickstart-loss ;;
+	03-speed.ipynb) echo speed-fwd speed-fwdbwd memory-fwd memory-fwdbwd ;;
 	*) echo "" ;;
 	esac
 }

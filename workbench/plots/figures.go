@@ -168,6 +168,15 @@ func speedPlot(rs []speed.Result, mode, title, ylabel string, val func(speed.Res
 	}
 	var first *plotter.XY
 	var maxN float64
+	var ticks []plot.Tick
+	seenN := map[int]bool{}
+	for _, r := range rs {
+		if r.Mode == mode && !seenN[r.N] {
+			seenN[r.N] = true
+			ticks = append(ticks, plot.Tick{Value: float64(r.N), Label: fmt.Sprint(r.N)})
+		}
+	}
+	f.X.Tick.Marker = plot.ConstantTicks(ticks)
 	for i, name := range order(names) {
 		var pts plotter.XYs
 		for _, r := range rs {
