@@ -23,6 +23,8 @@ type Report struct {
 	// averaged to at most 64 points). Windowed results are left out.
 	Perplexity []plots.Series
 	Position   []plots.Series
+	// Windowed is Perplexity with a band mask of the training length, for runs evaluated so.
+	Windowed []plots.Series
 }
 
 var seedSuffix = regexp.MustCompile(`-s\d+$`)
@@ -31,9 +33,9 @@ var seedSuffix = regexp.MustCompile(`-s\d+$`)
 func Collect(dirs []string) (*Report, error) {
 	rep := &Report{}
 	type agg struct {
-		logSum map[int]float64
-		n      map[int]int
-		pos    []float64
+		logSum, winSum map[int]float64
+		n, winN        map[int]int
+		pos            []float64
 	}
 	ext := map[string]*agg{}
 	var order []string
@@ -67,13 +69,18 @@ func Collect(dirs []string) (*Report, error) {
 		}
 		a := ext[variant]
 		if a == nil {
-			a = &agg{logSum: map[int]float64{}, n: map[int]int{}}
+			a = &agg{logSum: map[int]float64{}, n: map[int]int{}, winSum: map[int]float64{}, winN: map[int]int{}}
 			ext[variant] = a
 			order = append(order, variant)
 		}
 		longest := 0
 		for _, r := range ev {
-			if r.Windowed || r.Skipped != "" {
+			if r.Skipped != "" {
+				continue
+			}
+			if r.Windowed {
+				a.winSum[r.Length] += math.Log(r.Perplexity)
+				a.winN[r.Length]++
 				continue
 			}
 			a.logSum[r.Length] += math.Log(r.Perplexity)
@@ -85,17 +92,10 @@ func Collect(dirs []string) (*Report, error) {
 	}
 	for _, v := range order {
 		a := ext[v]
-		var lens []int
-		for l := range a.logSum {
-			lens = append(lens, l)
+		rep.Perplexity = append(rep.Perplexity, geoMean(v, a.logSum, a.n))
+		if len(a.winN) > 0 {
+			rep.Windowed = append(rep.Windowed, geoMean(v+" (windowed)", a.winSum, a.winN))
 		}
-		slices.Sort(lens)
-		s := plots.Series{Label: v}
-		for _, l := range lens {
-			s.X = append(s.X, float64(l))
-			s.Y = append(s.Y, math.Exp(a.logSum[l]/float64(a.n[l])))
-		}
-		rep.Perplexity = append(rep.Perplexity, s)
 		if len(a.pos) > 0 {
 			w := max(1, len(a.pos)/64)
 			ps := plots.Series{Label: v}
@@ -111,6 +111,21 @@ func Collect(dirs []string) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// geoMean turns sums of log perplexity by length into a series of geometric means.
+func geoMean(label string, logSum map[int]float64, n map[int]int) plots.Series {
+	var lens []int
+	for l := range logSum {
+		lens = append(lens, l)
+	}
+	slices.Sort(lens)
+	s := plots.Series{Label: label}
+	for _, l := range lens {
+		s.X = append(s.X, float64(l))
+		s.Y = append(s.Y, math.Exp(logSum[l]/float64(n[l])))
+	}
+	return s
 }
 
 // RunDirs lists the run directories directly under root.

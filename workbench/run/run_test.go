@@ -1,6 +1,7 @@
 package run
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -371,5 +372,37 @@ func TestSampleGreedyConsistent(t *testing.T) {
 	b, _ := Sample(dir, "In the beginning"+a[:4], 6, 0, 1, o)
 	if a[4:] != b {
 		t.Errorf("greedy continuation %q, then %q from the extended prompt", a, b)
+	}
+}
+
+func TestCollect(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	root := t.TempDir()
+	e := tiny(4)
+	e.Eval.Windowed = true
+	if _, err := Sweep(Seeds(e, 1, 2), root, o); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Collect(RunDirs(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Curves) != 2 || rep.Curves[0].Variant != "tiny" || len(rep.Curves[0].Loss) != 4 {
+		t.Fatalf("curves %+v", rep.Curves)
+	}
+	if len(rep.Perplexity) != 1 || len(rep.Windowed) != 1 || len(rep.Perplexity[0].X) != 2 || rep.TrainLen != 32 {
+		t.Fatalf("report %+v", rep)
+	}
+	// The geometric mean of the seeds' perplexities.
+	var logs float64
+	for _, d := range RunDirs(root) {
+		b, _ := os.ReadFile(filepath.Join(d, "eval.json"))
+		var ev []EvalResult
+		json.Unmarshal(b, &ev)
+		logs += math.Log(ev[0].Perplexity)
+	}
+	if got, want := rep.Perplexity[0].Y[0], math.Exp(logs/2); math.Abs(got-want) > 1e-9*want {
+		t.Errorf("perplexity %g, want the geometric mean %g", got, want)
 	}
 }
