@@ -406,3 +406,34 @@ func TestCollect(t *testing.T) {
 		t.Errorf("perplexity %g, want the geometric mean %g", got, want)
 	}
 }
+
+// Softmax-trained weights evaluated with PRF attention (Luo et al.'s conversion): the loss moves
+// away from the softmax model's but stays finite; with the original model it is unchanged.
+func TestEvaluateConverted(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	dir := t.TempDir()
+	e := tiny(30)
+	e.Model.PosEnc = posenc.Config{Kind: "luo_rpe"}
+	res, err := Train(e, dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := experiment.Eval{Lengths: []int{32}, Sequences: 4, Batch: 2}
+	same, err := EvaluateWith(dir, ev, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(same[0].Loss-res.Eval[0].Loss) > 1e-5 {
+		t.Errorf("reloaded model loss %g, trained %g", same[0].Loss, res.Eval[0].Loss)
+	}
+	conv, err := EvaluateWith(dir, ev, func(c *transformer.Config) {
+		c.Attention, c.AttentionParams = "kernelized_rpe", map[string]float64{"m": 64}
+	}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := conv[0].Loss; math.IsNaN(l) || math.IsInf(l, 0) || l == same[0].Loss {
+		t.Errorf("converted loss %g (softmax %g)", l, same[0].Loss)
+	}
+}

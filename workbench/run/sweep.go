@@ -117,6 +117,18 @@ func WriteTable(path string, rows []Row) error {
 // EvaluateDir evaluates the last checkpoint of the run in dir with ev (the run's own evaluation
 // settings when ev has no lengths) and writes eval.json and eval.csv.
 func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]EvalResult, error) {
+	res, err := EvaluateWith(dir, ev, nil, o)
+	if err != nil {
+		return nil, err
+	}
+	return res, SaveEval(dir, res)
+}
+
+// EvaluateWith evaluates the last checkpoint of the run in dir with the model changed by modify
+// (nil for none), without writing anything: for example the conversion experiment of Luo et al.
+// 2021, softmax-trained weights evaluated with random-feature attention. Variables the new model
+// has and the checkpoint lacks (random projections) are initialized as in a new model.
+func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Config), o Options) ([]EvalResult, error) {
 	e, err := experiment.Load(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, err
@@ -149,17 +161,17 @@ func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]EvalResult, error
 	}
 	cfg := e.Model
 	cfg.Vocab = data.Vocab
+	if modify != nil {
+		modify(&cfg)
+	}
 	m, err := transformer.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	store := model.NewStore()
-	if _, err := checkpoint.Load(store).Dir(checkpointDir(dir)).Done(); err != nil {
+	store.SetParam(model.ParamInitialSeed, int64(e.Seed)+1)
+	if _, err := checkpoint.Load(store).Dir(checkpointDir(dir)).ExcludeAllParams().Done(); err != nil {
 		return nil, fmt.Errorf("run: loading checkpoint of %s: %w", dir, err)
 	}
-	res, err := Evaluate(o.Backend, store, m, data.Split(corpus.Test), e, data.Source+" test")
-	if err != nil {
-		return nil, err
-	}
-	return res, SaveEval(dir, res)
+	return Evaluate(o.Backend, store, m, data.Split(corpus.Test), e, data.Source+" test")
 }
