@@ -13,6 +13,7 @@ trap 'rm -rf "$out"' EXIT
 figures_of() {
 	case "$1" in
 	01-quickstart.ipynb) echo quickstart-loss ;;
+	02-stability.ipynb) echo stability conversion ;;
 	03-speed.ipynb) echo speed-fwd speed-fwdbwd memory-fwd memory-fwdbwd ;;
 	04-extrapolation.ipynb) echo extrapolation-code position-code windowed-code extrapolation-latex position-latex windowed-latex ;;
 	*) echo "" ;;

@@ -256,6 +256,19 @@ func seriesPlot(f *Figure, ss []Series, points bool) (*Figure, error) {
 	return f, nil
 }
 
+// Lines plots labelled series with points, optionally on log axes: for any figure the others
+// do not cover.
+func Lines(ss []Series, title, xlabel, ylabel string, logX, logY bool) (*Figure, error) {
+	f := newFigure(title, xlabel, ylabel)
+	if logX {
+		f.X.Scale, f.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	if logY {
+		f.Y.Scale, f.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	return seriesPlot(f, ss, true)
+}
+
 // Extrapolation plots perplexity against evaluation length (log2 axis) per encoding (KERPLE's
 // Tables 2-4 as curves).
 func Extrapolation(ss []Series, trainLen int, title string) (*Figure, error) {

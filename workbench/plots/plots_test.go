@@ -70,6 +70,7 @@ func synthetic() map[string]func() (*Figure, error) {
 		"kernels":       func() (*Figure, error) { return Kernels(ker, "Kernels") },
 		"approx":        func() (*Figure, error) { return ApproxError(approx, "Approximation") },
 		"attention":     func() (*Figure, error) { return AttentionMap(att, "Attention map") },
+		"lines":         func() (*Figure, error) { return Lines(approx, "Lines", "m", "error", true, false) },
 	}
 }
 
