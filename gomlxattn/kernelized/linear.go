@@ -129,13 +129,16 @@ func ratio(o *Node, floor float64) *Node {
 	if floor > 0 {
 		return Div(num, Max(den, Scalar(o.Graph(), den.DType(), floor)))
 	}
-	tiny := 1e-30
+	// A denominator of magnitude below tiny is replaced by tiny: the ratio's gradient, -z/den,
+	// would overflow float32 (and its square, in the gradient norm) for the tiny denominators of
+	// rows that see only keys far below the stabilizer's maximum. Such rows shrink toward 0;
+	// den = 0 gives 0, never NaN. Signed (TRF) denominators keep their sign above tiny.
+	tiny := 1e-10
 	if den.DType() == dtypes.Float64 {
-		tiny = 1e-300
+		tiny = 1e-150
 	}
-	ok := GreaterThan(den, Scalar(o.Graph(), den.DType(), tiny))
-	safe := Where(ok, den, OnesLike(den))
-	return Mul(Div(num, safe), ConvertDType(ok, num.DType()))
+	t := Scalar(o.Graph(), den.DType(), tiny)
+	return Div(num, Where(GreaterOrEqual(Abs(den), t), den, BroadcastToShape(t, den.Shape())))
 }
 
 func checkFeatures(fq, fk, v *Node) {
