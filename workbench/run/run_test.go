@@ -437,3 +437,33 @@ func TestEvaluateConverted(t *testing.T) {
 		t.Errorf("converted loss %g (softmax %g)", l, same[0].Loss)
 	}
 }
+
+// The ALiBi bias read back from a run is the fixed -slope_h * distance of the reference.
+func TestLearnedBias(t *testing.T) {
+	o := opts(t)
+	dir := t.TempDir()
+	if _, err := Train(tiny(4), dir, o); err != nil { // tiny uses ALiBi, 2 heads
+		t.Fatal(err)
+	}
+	b, err := LearnedBias(dir, 9, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slopes := []float64{1.0 / 16, 1.0 / 256} // 2^(-8h/H), h = 1..H, for H = 2
+	for h, row := range b {
+		for dist, v := range row {
+			if want := -slopes[h] * float64(dist); math.Abs(v-want) > 1e-5 {
+				t.Errorf("head %d distance %d: %g, want %g", h, dist, v, want)
+			}
+		}
+	}
+	rot := tiny(2)
+	rot.Model.PosEnc = posenc.Config{Kind: "rotary"}
+	rdir := t.TempDir()
+	if _, err := Train(rot, rdir, o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LearnedBias(rdir, 9, o); err == nil {
+		t.Error("rotary has no bias, but LearnedBias returned one")
+	}
+}
