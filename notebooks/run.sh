@@ -17,6 +17,7 @@ figures_of() {
 	03-speed.ipynb) echo speed-fwd speed-fwdbwd memory-fwd memory-fwdbwd ;;
 	04-extrapolation.ipynb) echo extrapolation-code position-code windowed-code extrapolation-latex position-latex windowed-latex ;;
 	05-kernels.ipynb) echo kernels-kerple_log kernels-kerple_power kernels-t5 kernels-fire kernels-luo_rpe kernels-alibi ;;
+	06-approximation.ipynb) echo approximation ;;
 	*) echo "" ;;
 	esac
 }
