@@ -1,13 +1,14 @@
 #!/bin/sh
 # Executes every notebook in quick mode on the GoNB kernel with Jupyter's nbconvert, fails on any
-# cell error, then checks that each notebook exported its figures to figures/. Run setup.sh first.
+# cell error, then checks that each notebook exported its figures to figures/. The executed
+# notebooks, outputs included, are kept in runs/notebooks/. Run setup.sh first.
 # Usage: notebooks/run.sh [notebook.ipynb ...]   (default: all, in order)
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo/notebooks"
 export ATTNBENCH_MODE="${ATTNBENCH_MODE:-quick}"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+out="$repo/runs/notebooks" # the executed notebooks, with their outputs
+mkdir -p "$out"
 
 # The figures each notebook exports (PNG, SVG and PDF of each).
 figures_of() {
@@ -18,6 +19,7 @@ figures_of() {
 	04-extrapolation.ipynb) echo extrapolation-code position-code windowed-code extrapolation-latex position-latex windowed-latex ;;
 	05-kernels.ipynb) echo kernels-kerple_log kernels-kerple_power kernels-t5 kernels-fire kernels-luo_rpe kernels-alibi ;;
 	06-approximation.ipynb) echo approximation ;;
+	07-listops.ipynb) echo listops-loss ;;
 	*) echo "" ;;
 	esac
 }
