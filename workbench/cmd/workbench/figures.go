@@ -7,8 +7,10 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
+	"github.com/attnbench/attnbench/workbench/approx"
 	"github.com/attnbench/attnbench/workbench/backend"
 	"github.com/attnbench/attnbench/workbench/experiment"
+	"github.com/attnbench/attnbench/workbench/plots"
 	"github.com/attnbench/attnbench/workbench/run"
 	"github.com/attnbench/attnbench/workbench/speed"
 )
@@ -102,6 +104,49 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if _, err := plotRuns(run.RunDirs(extRoot), *out, "", false, true); err != nil {
+		return err
+	}
+
+	// Learned kernel shapes of the KERPLE-log run, to four times the training length.
+	bias, err := run.LearnedBias(filepath.Join(extRoot, "kerple_log"), 4*sc.seqLen, opts)
+	if err != nil {
+		return err
+	}
+	var ks []plots.Series
+	for h, row := range bias {
+		s := plots.Series{Label: fmt.Sprintf("head %d", h)}
+		for dist, v := range row {
+			s.X, s.Y = append(s.X, float64(dist)), append(s.Y, v)
+		}
+		ks = append(ks, s)
+	}
+	if f, err := plots.Kernels(ks, "KERPLE-log: bias against distance"); err != nil {
+		return err
+	} else if _, err := f.Export(*out, "kernels-kerple_log"); err != nil {
+		return err
+	}
+
+	// Random-feature approximation error against the number of features.
+	var as []plots.Series
+	acfg := approx.Config{N: 4 * sc.seqLen, Heads: 2, Dim: 32, Draws: 2, Scale: 0.6, Seed: 1}
+	for _, v := range approx.Defaults(acfg.N) {
+		sizes := []int{8, 32, 128}
+		if v.SizeParam == "landmarks" {
+			sizes = []int{4, 8, 16}
+		}
+		errs, err := approx.Error(choice.Backend, v, sizes, acfg)
+		if err != nil {
+			return err
+		}
+		s := plots.Series{Label: v.Name}
+		for i, e := range errs {
+			s.X, s.Y = append(s.X, float64(sizes[i])), append(s.Y, e)
+		}
+		as = append(as, s)
+	}
+	if f, err := plots.ApproxError(as, "Approximation error of the attention output"); err != nil {
+		return err
+	} else if _, err := f.Export(*out, "approximation"); err != nil {
 		return err
 	}
 

@@ -94,7 +94,7 @@ func TestBenchAndFigures(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	for _, f := range []string{"stability", "extrapolation", "position", "speed-fwd", "speed-fwdbwd", "memory-fwdbwd"} {
+	for _, f := range []string{"stability", "extrapolation", "position", "kernels-kerple_log", "approximation", "speed-fwd", "speed-fwdbwd", "memory-fwdbwd"} {
 		for _, ext := range []string{".png", ".svg", ".pdf"} {
 			if _, err := os.Stat(filepath.Join(dir, "figs", f+ext)); err != nil {
 				t.Error(err)
