@@ -1,10 +1,14 @@
 # Everything builds and runs with GOEXPERIMENT=simd: the Go backend's matmul is several times faster.
 export GOEXPERIMENT := simd
 
-.PHONY: run test bench bench-kernelized vet noxla
+.PHONY: run notebooks test bench bench-kernelized vet noxla
 
 run:
 	go run ./workbench/cmd/workbench train
+
+# Set up Jupyter and GoNB, then execute every notebook in quick mode (the README's main job).
+notebooks:
+	./notebooks/setup.sh && ./notebooks/run.sh
 
 test:
 	go vet ./... && go test ./...
