@@ -467,3 +467,18 @@ func TestLearnedBias(t *testing.T) {
 		t.Error("rotary has no bias, but LearnedBias returned one")
 	}
 }
+
+func TestProgressBarAndUnigram(t *testing.T) {
+	var buf strings.Builder
+	bar := ProgressBar("x", 10, &buf)
+	for s := 1; s <= 10; s++ {
+		bar(Metric{Step: s, Loss: 1, TokensPS: 100})
+	}
+	if buf.Len() != 0 { // not a terminal and not a notebook: the bar stays silent
+		t.Errorf("progress bar wrote %q to a non-terminal", buf.String())
+	}
+	seq := tokens.Slice{0, 0, 1, 1}
+	if h := UnigramEntropy(seq, 4); math.Abs(h-math.Log(2)) > 1e-12 {
+		t.Errorf("unigram entropy %g, want log 2", h)
+	}
+}
