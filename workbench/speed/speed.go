@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -46,8 +47,9 @@ type Config struct {
 	Reps     int  // timed calls; default 3
 	// TimeBudget skips the larger sizes of a variant once one call took longer; 0 = none.
 	TimeBudget time.Duration
-	// MemBudgetMB skips the larger sizes of a variant once its peak memory, extrapolated
-	// quadratically to the next size, would exceed it; 0 = none.
+	// MemBudgetMB skips the larger sizes of a variant once its peak memory, extrapolated to the
+	// next size with the growth exponent of its last two sizes (quadratic after the first size),
+	// would exceed it; 0 = none.
 	MemBudgetMB float64
 	// Backward also measures forward+backward (gradients of q, k, v and the encoding).
 	Backward bool
@@ -163,11 +165,15 @@ func Run(b compute.Backend, c Config) ([]Result, error) {
 		for _, mode := range modes {
 			skip := ""
 			lastPeak, lastN := 0.0, 0
+			prevPeak, prevN := 0.0, 0
 			for _, n := range lengths {
 				r := Result{Variant: v.Name, N: n, Mode: mode}
 				if skip == "" && c.MemBudgetMB > 0 && lastN > 0 {
-					grow := float64(n) / float64(lastN)
-					if est := lastPeak * grow * grow; est > c.MemBudgetMB {
+					exp := 2.0
+					if prevN > 0 && prevPeak > 0 && lastPeak > prevPeak {
+						exp = min(max(math.Log(lastPeak/prevPeak)/math.Log(float64(lastN)/float64(prevN)), 1), 2)
+					}
+					if est := lastPeak * math.Pow(float64(n)/float64(lastN), exp); est > c.MemBudgetMB {
 						skip = fmt.Sprintf("estimated %.0f MB above the %.0f MB budget", est, c.MemBudgetMB)
 					}
 				}
@@ -183,6 +189,7 @@ func Run(b compute.Backend, c Config) ([]Result, error) {
 					fmt.Fprintf(c.Progress, "%-16s n=%-6d %-6s %8.4f s  (%.4f..%.4f)  %8.1f MB\n", v.Name, n, mode, r.MedianS, r.MinS, r.MaxS, r.PeakMB)
 				}
 				out = append(out, r)
+				prevPeak, prevN = lastPeak, lastN
 				lastPeak, lastN = r.PeakMB, n
 				if c.TimeBudget > 0 && time.Duration(r.MedianS*float64(time.Second)) > c.TimeBudget {
 					skip = fmt.Sprintf("n=%d took %.2f s, above the %v budget", n, r.MedianS, c.TimeBudget)
