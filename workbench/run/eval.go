@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/datasets/batch"
+	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/experiment"
@@ -105,6 +106,44 @@ func SaveEval(dir string, ev []EvalResult) error {
 	}
 	w.Flush()
 	return writeAtomic(filepath.Join(dir, "eval.csv"), buf.Bytes())
+}
+
+// EvaluateDir evaluates the last checkpoint of the run in dir with ev (the run's own evaluation
+// settings when ev has no lengths) and writes eval.json and eval.csv.
+func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]EvalResult, error) {
+	res, err := EvaluateWith(dir, ev, nil, o)
+	if err != nil {
+		return nil, err
+	}
+	return res, SaveEval(dir, res)
+}
+
+// EvaluateWith evaluates the last checkpoint of the run in dir with the model changed by modify
+// (nil for none), without writing anything: for example the conversion experiment of Luo et al.
+// 2021, softmax-trained weights evaluated with random-feature attention. Variables the new model
+// has and the checkpoint lacks (random projections) are initialized as in a new model.
+func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Config), o Options) ([]EvalResult, error) {
+	r, err := loadRun(dir, modify)
+	if err != nil {
+		return nil, err
+	}
+	e := r.exp
+	if len(ev.Lengths) > 0 {
+		e.Eval.Lengths = ev.Lengths
+	}
+	if ev.Sequences > 0 {
+		e.Eval.Sequences = ev.Sequences
+	}
+	if ev.Batch > 0 {
+		e.Eval.Batch = ev.Batch
+	}
+	e.Eval.Windowed = e.Eval.Windowed || ev.Windowed
+	data, done, err := openData(e, o)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return Evaluate(o.Backend, r.store, r.model, data.Split(corpus.Test), e, data.Source+" test")
 }
 
 // TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits

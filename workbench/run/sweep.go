@@ -9,12 +9,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/model/checkpoint"
-
-	"github.com/attnbench/attnbench/datasets"
-	"github.com/attnbench/attnbench/datasets/corpus"
-	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/experiment"
 )
 
@@ -112,66 +106,4 @@ func WriteTable(path string, rows []Row) error {
 		return err
 	}
 	return writeAtomic(path, buf.Bytes())
-}
-
-// EvaluateDir evaluates the last checkpoint of the run in dir with ev (the run's own evaluation
-// settings when ev has no lengths) and writes eval.json and eval.csv.
-func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]EvalResult, error) {
-	res, err := EvaluateWith(dir, ev, nil, o)
-	if err != nil {
-		return nil, err
-	}
-	return res, SaveEval(dir, res)
-}
-
-// EvaluateWith evaluates the last checkpoint of the run in dir with the model changed by modify
-// (nil for none), without writing anything: for example the conversion experiment of Luo et al.
-// 2021, softmax-trained weights evaluated with random-feature attention. Variables the new model
-// has and the checkpoint lacks (random projections) are initialized as in a new model.
-func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Config), o Options) ([]EvalResult, error) {
-	e, err := experiment.Load(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, err
-	}
-	if len(ev.Lengths) > 0 {
-		e.Eval.Lengths = ev.Lengths
-	}
-	if ev.Sequences > 0 {
-		e.Eval.Sequences = ev.Sequences
-	}
-	if ev.Batch > 0 {
-		e.Eval.Batch = ev.Batch
-	}
-	e.Eval.Windowed = e.Eval.Windowed || ev.Windowed
-	step, err := prepareCheckpoints(dir)
-	if err != nil {
-		return nil, err
-	}
-	if step == 0 {
-		return nil, fmt.Errorf("run: %s has no checkpoint to evaluate", dir)
-	}
-	data := o.Data
-	if data == nil {
-		d, err := datasets.Open(e.Data.Corpus, datasets.Options{Tokenizer: e.Data.Tokenizer, Format: e.Data.Format})
-		if err != nil {
-			return nil, err
-		}
-		defer d.Close()
-		data = d
-	}
-	cfg := e.Model
-	cfg.Vocab = data.Vocab
-	if modify != nil {
-		modify(&cfg)
-	}
-	m, err := transformer.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	store := model.NewStore()
-	store.SetParam(model.ParamInitialSeed, int64(e.Seed)+1)
-	if _, err := checkpoint.Load(store).Dir(checkpointDir(dir)).ExcludeAllParams().Done(); err != nil {
-		return nil, fmt.Errorf("run: loading checkpoint of %s: %w", dir, err)
-	}
-	return Evaluate(o.Backend, store, m, data.Split(corpus.Test), e, data.Source+" test")
 }

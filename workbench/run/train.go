@@ -24,7 +24,6 @@ import (
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
-	"github.com/attnbench/attnbench/datasets"
 	"github.com/attnbench/attnbench/datasets/batch"
 	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokens"
@@ -98,15 +97,11 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if st, err := ReadStatus(dir); err == nil && st.State == "diverged" {
 		return &Result{Dir: dir, Status: st}, nil
 	}
-	data := o.Data
-	if data == nil {
-		d, err := datasets.Open(e.Data.Corpus, datasets.Options{Tokenizer: e.Data.Tokenizer, Format: e.Data.Format})
-		if err != nil {
-			return nil, err
-		}
-		defer d.Close()
-		data = d
+	data, done, err := openData(e, o)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
 	cfg := e.Model
 	cfg.Vocab = data.Vocab
 	m, err := transformer.New(cfg)

@@ -1,0 +1,57 @@
+package run
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
+)
+
+// LearnedBias returns, for the run in dir, the bias its positional encoding adds to the logit of a
+// query at position n-1 for the key at distance 0, 1, ..., n-1 (per head), read from the last
+// checkpoint: KERPLE, ALiBi, T5, FIRE and Luo's table shapes after training. Encodings without a
+// bias (absolute, rotary, none) give an error.
+func LearnedBias(dir string, n int, o Options) ([][]float64, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("run: bias length %d must be at least 1", n)
+	}
+	r, err := loadRun(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	e, m := r.exp, r.model
+	switch m.Encoding.(type) {
+	case posenc.Toeplitz, posenc.Matrix:
+	default:
+		return nil, fmt.Errorf("run: encoding %s of %s adds no bias to the logits", e.Model.PosEnc.Kind, dir)
+	}
+	if e.Model.PosEnc.PerLayer {
+		return nil, fmt.Errorf("run: %s has one encoding per layer; LearnedBias reads the shared one", dir)
+	}
+	exec, err := model.NewExec(o.Backend, r.store, func(scope *model.Scope, x *Node) *Node {
+		b := posenc.ComputeBias(scope.In("relpos"), x.Graph(), m.Encoding, n, dtypes.Float32)
+		full := b.Matrix() // [H, n, n]
+		return Add(full, ZerosLike(ReduceAllSum(x)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Exec(tensors.FromScalar(float32(0)))
+	if err != nil {
+		return nil, err
+	}
+	flat := tensors.MustCopyFlatData[float32](out[0])
+	h := len(flat) / (n * n)
+	res := make([][]float64, h)
+	for hh := range h {
+		res[hh] = make([]float64, n)
+		for dist := range n {
+			res[hh][dist] = float64(flat[hh*n*n+(n-1)*n+(n-1-dist)])
+		}
+	}
+	return res, nil
+}

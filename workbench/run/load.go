@@ -1,0 +1,71 @@
+package run
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+
+	"github.com/attnbench/attnbench/datasets"
+	"github.com/attnbench/attnbench/datasets/tokenizer"
+	"github.com/attnbench/attnbench/datasets/tokens"
+	"github.com/attnbench/attnbench/gomlxattn/transformer"
+	"github.com/attnbench/attnbench/workbench/experiment"
+)
+
+// openData returns o.Data, or opens the experiment's corpus; done releases what it opened.
+func openData(e experiment.Experiment, o Options) (data *tokens.Splits, done func(), err error) {
+	if o.Data != nil {
+		return o.Data, func() {}, nil
+	}
+	d, err := datasets.Open(e.Data.Corpus, datasets.Options{Tokenizer: e.Data.Tokenizer, Format: e.Data.Format})
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, func() { d.Close() }, nil
+}
+
+// loaded is a finished or interrupted run restored from its directory.
+type loaded struct {
+	exp   experiment.Experiment
+	tok   tokenizer.Tokenizer
+	model *transformer.Model
+	store *model.Store
+}
+
+// loadRun restores the run in dir from its config and last complete checkpoint, with the model
+// changed by modify (nil for none). Variables the changed model has and the checkpoint lacks
+// (random projections) are initialized as in a new model, from the run's seed.
+func loadRun(dir string, modify func(*transformer.Config)) (*loaded, error) {
+	e, err := experiment.Load(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.New(e.Data.Tokenizer)
+	if err != nil {
+		return nil, err
+	}
+	step, err := prepareCheckpoints(dir)
+	if err != nil {
+		return nil, err
+	}
+	if step == 0 {
+		return nil, fmt.Errorf("run: %s has no checkpoint", dir)
+	}
+	cfg := e.Model
+	cfg.Vocab = tok.VocabSize()
+	if modify != nil {
+		modify(&cfg)
+	}
+	m, err := transformer.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(e.Seed)+1)
+	if _, err := checkpoint.Load(store).Dir(checkpointDir(dir)).ExcludeAllParams().Done(); err != nil {
+		return nil, fmt.Errorf("run: loading checkpoint of %s: %w", dir, err)
+	}
+	return &loaded{exp: e, tok: tok, model: m, store: store}, nil
+}
