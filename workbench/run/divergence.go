@@ -14,6 +14,9 @@ type Detector struct {
 	recent []float64
 }
 
+// recentLosses returns the losses the spike rule compares against (for checkpoints).
+func (d *Detector) recentLosses() []float64 { return slices.Clone(d.recent) }
+
 // Check records loss and returns a non-empty reason when it diverges.
 func (d *Detector) Check(loss float64) string {
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {

@@ -3,8 +3,10 @@ package run
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -144,6 +146,19 @@ func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Confi
 	}
 	defer done()
 	return Evaluate(o.Backend, r.store, r.model, data.Split(corpus.Test), e, data.Source+" test")
+}
+
+// ReadEval reads a run's eval.json; a run without one gives an error satisfying os.IsNotExist.
+func ReadEval(dir string) ([]EvalResult, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "eval.json"))
+	if err != nil {
+		return nil, err
+	}
+	var ev []EvalResult
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return nil, fmt.Errorf("run: %s: %w", filepath.Join(dir, "eval.json"), err)
+	}
+	return ev, nil
 }
 
 // TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits

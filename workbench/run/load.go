@@ -46,11 +46,11 @@ func loadRun(dir string, modify func(*transformer.Config)) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	step, err := prepareCheckpoints(dir)
+	p, err := prepareCheckpoints(dir)
 	if err != nil {
 		return nil, err
 	}
-	if step == 0 {
+	if p.Step == 0 {
 		return nil, fmt.Errorf("run: %s has no checkpoint", dir)
 	}
 	cfg := e.Model

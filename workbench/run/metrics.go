@@ -1,7 +1,6 @@
 package run
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -64,18 +63,18 @@ func ReadMetrics(dir string) ([]Metric, error) {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	var out []Metric
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var m Metric
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			// A line cut by a kill is the last one; anything else is corruption.
-			if line > 1 && !sc.Scan() {
+		if err := json.Unmarshal(line, &m); err != nil {
+			// A line cut by a kill is the unterminated last one; anything else is corruption.
+			if i == len(lines)-1 && !bytes.HasSuffix(line, []byte("\n")) {
 				break
 			}
-			return nil, fmt.Errorf("run: %s line %d: %w", f, line, err)
+			return nil, fmt.Errorf("run: %s line %d: %w", f, i+1, err)
 		}
 		out = append(out, m)
 	}

@@ -1,7 +1,6 @@
 package run
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,12 +58,11 @@ func Collect(dirs []string) (*Report, error) {
 			}
 		}
 		rep.Curves = append(rep.Curves, c)
-		b, err := os.ReadFile(filepath.Join(d, "eval.json"))
-		if err != nil {
+		ev, err := ReadEval(d)
+		if os.IsNotExist(err) {
 			continue
 		}
-		var ev []EvalResult
-		if err := json.Unmarshal(b, &ev); err != nil {
+		if err != nil {
 			return nil, err
 		}
 		a := ext[variant]

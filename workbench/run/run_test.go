@@ -158,8 +158,8 @@ func TestDivergence(t *testing.T) {
 		}
 		// The last good checkpoint stays; a rerun does not train past the divergence.
 		p, _ := prepareCheckpoints(dir)
-		if p != (tc.step-1)/4*4 {
-			t.Errorf("%s: last checkpoint at %d, want %d", tc.name, p, (tc.step-1)/4*4)
+		if p.Step != (tc.step-1)/4*4 {
+			t.Errorf("%s: last checkpoint at %d, want %d", tc.name, p.Step, (tc.step-1)/4*4)
 		}
 		again, err := Train(e, dir, o)
 		if err != nil || again.Status.State != "diverged" {
@@ -480,5 +480,77 @@ func TestProgressBarAndUnigram(t *testing.T) {
 	seq := tokens.Slice{0, 0, 1, 1}
 	if h := UnigramEntropy(seq, 4); math.Abs(h-math.Log(2)) > 1e-12 {
 		t.Errorf("unigram entropy %g, want log 2", h)
+	}
+}
+
+// A resumed run judges spikes with the same recent losses as an uninterrupted one, even when
+// only every fifth step is logged, and a finished run is reported again without retraining.
+func TestResumeKeepsDetectorAndFinishedRuns(t *testing.T) {
+	o := opts(t)
+	e := tiny(16)
+	e.LogEvery = 5
+	e.Divergence = experiment.Divergence{SpikeFactor: 3, SpikeWindow: 5}
+	spike := func(s int, l float64) float64 {
+		if s == 8 { // replaying only the logged losses (steps 1, 5, 6, 7) would leave the window short
+			return 10 * l
+		}
+		return l
+	}
+	full := o
+	full.perturb = spike
+	want, err := Train(e, t.TempDir(), full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stop := full
+	stop.StopAt = 6 // checkpoint at 4 holds the losses of steps 1..4
+	if _, err := Train(e, dir, stop); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Train(e, dir, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Status.State != "diverged" || got.Status != want.Status {
+		t.Errorf("resumed status %+v, uninterrupted %+v (both should diverge at step 8)", got.Status, want.Status)
+	}
+
+	// A finished run: same loss and evaluation, no new metrics.
+	o.SkipEval = false
+	dir = t.TempDir()
+	first, err := Train(tiny(8), dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Train(tiny(8), dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.FinalLoss != first.FinalLoss || len(again.Metrics) != len(first.Metrics) || len(again.Eval) != len(first.Eval) ||
+		again.Eval[0].Perplexity != first.Eval[0].Perplexity {
+		t.Errorf("rerun of a finished run: loss %g vs %g, %d vs %d metrics", again.FinalLoss, first.FinalLoss, len(again.Metrics), len(first.Metrics))
+	}
+}
+
+func TestReadMetricsCutLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "metrics.jsonl")
+	for _, tc := range []struct {
+		text string
+		n    int
+		bad  bool
+	}{
+		{`{"step":1,"lo`, 0, false},                              // the first line cut by a kill
+		{"{\"step\":1,\"loss\":2}\n{\"step\":2,\"lo", 1, false},  // a later line cut
+		{"{\"step\":1,\"loss\":\"NaN\"}\n", 1, false},            // NaN kept as a string
+		{"{\"step\":1,\"lo\n{\"step\":2,\"loss\":2}\n", 0, true}, // corruption in the middle
+		{"{\"step\":1,\"loss\":2}\nnot json\n", 0, true},         // a complete bad line
+	} {
+		os.WriteFile(path, []byte(tc.text), 0o644)
+		ms, err := ReadMetrics(dir)
+		if (err != nil) != tc.bad || (!tc.bad && len(ms) != tc.n) {
+			t.Errorf("%q: %d metrics, err %v", tc.text, len(ms), err)
+		}
 	}
 }

@@ -94,8 +94,8 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if err := checkConfig(dir, e); err != nil {
 		return nil, err
 	}
-	if st, err := ReadStatus(dir); err == nil && st.State == "diverged" {
-		return &Result{Dir: dir, Status: st}, nil
+	if st, err := ReadStatus(dir); err == nil && (st.State == "done" || st.State == "diverged") {
+		return resultFromDir(dir, st) // finished: report it, do not train or evaluate again
 	}
 	data, done, err := openData(e, o)
 	if err != nil {
@@ -110,18 +110,18 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	}
 
 	// Resume: drop unfinished checkpoints and the metrics logged after the last complete one.
-	start, err := prepareCheckpoints(dir)
+	ptr, err := prepareCheckpoints(dir)
 	if err != nil {
 		return nil, err
 	}
+	start := ptr.Step
 	if err := truncateMetrics(dir, start); err != nil {
 		return nil, err
 	}
-	if start >= e.Optim.Steps {
-		start = e.Optim.Steps
-	}
+	// Limit 1 past the end when every step is done (killed before the evaluation): the loop
+	// below stops at Steps, and Limit 0 would mean endless.
 	windows, err := batch.NewWindows(data.Split(corpus.Train), e.Data.Batch, e.Data.SeqLen,
-		batch.WindowOptions{Name: data.Source + " train", Seed: e.Seed, Start: start, Limit: max(e.Optim.Steps-start, 0)})
+		batch.WindowOptions{Name: data.Source + " train", Seed: e.Seed, Start: start, Limit: max(e.Optim.Steps-start, 1)})
 	if err != nil {
 		return nil, err
 	}
@@ -158,12 +158,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if err := writeJSONAtomic(filepath.Join(dir, "status.json"), Status{State: "running", Step: start}); err != nil {
 		return nil, err
 	}
-	det := &Detector{Factor: e.Divergence.SpikeFactor, Window: e.Divergence.SpikeWindow}
-	if prev, err := ReadMetrics(dir); err == nil {
-		for _, pm := range prev {
-			det.Check(float64(pm.Loss))
-		}
-	}
+	det := &Detector{Factor: e.Divergence.SpikeFactor, Window: e.Divergence.SpikeWindow, recent: ptr.Recent}
 	t0 := time.Now()
 	tokensPerStep := e.Data.Batch * e.Data.SeqLen
 	save := func(step int) error {
@@ -173,9 +168,9 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 		if err := ckpt.Save(); err != nil {
 			return fmt.Errorf("run: saving checkpoint at step %d: %w", step, err)
 		}
-		return savePointer(dir, step)
+		return savePointer(dir, pointer{Step: step, Recent: det.recentLosses()})
 	}
-	var last float64
+	var last float64 // the last step's loss
 	// Batch k is a function of (seed, k), so a resumed run sees the batches it would have seen.
 	for k, b := range windows.Batches() {
 		if k >= e.Optim.Steps {
@@ -219,9 +214,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 				return res, err
 			}
 			metricsFile.Sync()
-			res.FinalLoss = last
-			res.Metrics, _ = ReadMetrics(dir)
-			return res, nil
+			return resultFromDir(dir, res.Status)
 		}
 		if step%e.CheckpointEvery == 0 || step == e.Optim.Steps {
 			if err := save(step); err != nil {
@@ -234,7 +227,6 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 			return res, nil
 		}
 	}
-	res.FinalLoss = last
 	res.Parameters = store.NumParameters()
 	if !o.SkipEval && len(e.Eval.Lengths) > 0 {
 		ev, err := Evaluate(o.Backend, store, m, data.Split(corpus.Test), e, data.Source+" test")
@@ -250,8 +242,29 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if err := writeJSONAtomic(filepath.Join(dir, "status.json"), res.Status); err != nil {
 		return res, err
 	}
-	res.Metrics, err = ReadMetrics(dir)
-	return res, err
+	final, err := resultFromDir(dir, res.Status)
+	if err != nil {
+		return res, err
+	}
+	final.ResumedAt, final.Parameters = res.ResumedAt, res.Parameters
+	return final, nil
+}
+
+// resultFromDir reports a run from its files: every logged metric, the loss of the last logged
+// step (a run always logs its last step) and the evaluation results.
+func resultFromDir(dir string, st Status) (*Result, error) {
+	ms, err := ReadMetrics(dir)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Dir: dir, Status: st, Metrics: ms}
+	if len(ms) > 0 {
+		res.FinalLoss = float64(ms[len(ms)-1].Loss)
+	}
+	if res.Eval, err = ReadEval(dir); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	return res, nil
 }
 
 func readScalar(store *model.Store, path string) float64 {
