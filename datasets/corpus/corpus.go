@@ -65,6 +65,13 @@ type Source interface {
 	Documents(fn func(Document) error) error
 }
 
+// Fingerprinter is implemented by sources on disk: a cheap identity from file names, sizes,
+// modification times and settings, so that the content hash (Key), which reads every byte, need
+// not be recomputed each time an unchanged corpus is opened.
+type Fingerprinter interface {
+	Fingerprint() (string, error)
+}
+
 // Fractions sets the share of documents in the valid and test splits; the rest is train.
 type Fractions struct {
 	Valid, Test float64

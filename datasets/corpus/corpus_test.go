@@ -227,8 +227,12 @@ func TestKeyFollowsContent(t *testing.T) {
 	src, _ := Open(path, Options{})
 	k1, _ := src.Key()
 	k1b, _ := src.Key()
+	f1, _ := src.(Fingerprinter).Fingerprint()
 	write(t, path, []byte("one two three!\n"))
 	k2, _ := src.Key()
+	if f2, _ := src.(Fingerprinter).Fingerprint(); f1 == f2 {
+		t.Error("fingerprint unchanged after the file changed size")
+	}
 	src3, _ := Open(path, Options{Fractions: Fractions{Valid: 0.1, Test: 0.1}})
 	k3, _ := src3.Key()
 	if k1 != k1b || k1 == k2 || k2 == k3 {

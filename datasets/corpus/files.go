@@ -159,6 +159,22 @@ func (s *fileSource) Key() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Fingerprint hashes the format, the split settings and every file's name, size and
+// modification time.
+func (s *fileSource) Fingerprint() (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "format=%s,%s,field=%s\n", s.format, s.o.Fractions.key(), s.o.Field)
+	for _, f := range s.files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return "", fmt.Errorf("corpus: %w", err)
+		}
+		abs, _ := filepath.Abs(f)
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", abs, st.Size(), st.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 func (s *fileSource) rel(f string) string {
 	r, err := filepath.Rel(s.root, f)
 	if err != nil {

@@ -136,30 +136,15 @@ type Config struct {
 var LRA = Config{MaxDepth: 10, MaxArgs: 10, MinLength: 500, MaxLength: 2000, Train: 96000, Valid: 2000, Test: 2000}
 
 func (c Config) withDefaults() Config {
-	d := LRA
-	if c.MaxDepth != 0 {
-		d.MaxDepth = c.MaxDepth
+	or := func(v, d int) int {
+		if v != 0 {
+			return v
+		}
+		return d
 	}
-	if c.MaxArgs != 0 {
-		d.MaxArgs = c.MaxArgs
-	}
-	if c.MinLength != 0 {
-		d.MinLength = c.MinLength
-	}
-	if c.MaxLength != 0 {
-		d.MaxLength = c.MaxLength
-	}
-	if c.Train != 0 {
-		d.Train = c.Train
-	}
-	if c.Valid != 0 {
-		d.Valid = c.Valid
-	}
-	if c.Test != 0 {
-		d.Test = c.Test
-	}
-	d.Seed = c.Seed
-	return d
+	return Config{MaxDepth: or(c.MaxDepth, LRA.MaxDepth), MaxArgs: or(c.MaxArgs, LRA.MaxArgs),
+		MinLength: or(c.MinLength, LRA.MinLength), MaxLength: or(c.MaxLength, LRA.MaxLength),
+		Train: or(c.Train, LRA.Train), Valid: or(c.Valid, LRA.Valid), Test: or(c.Test, LRA.Test), Seed: c.Seed}
 }
 
 // Validate checks the ranges; a configuration whose length window cannot be reached is refused.

@@ -49,7 +49,7 @@ func Cached(src corpus.Source, tok tokenizer.Tokenizer, dir string) (*Splits, er
 	if tok.VocabSize() > 1<<16 {
 		return nil, fmt.Errorf("tokens: vocabulary %d of tokenizer %s is above the cache's 65536 ids", tok.VocabSize(), tok.Name())
 	}
-	key, err := src.Key()
+	key, err := contentKey(src, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +61,37 @@ func Cached(src corpus.Source, tok tokenizer.Tokenizer, dir string) (*Splits, er
 		return nil, err
 	}
 	return openCache(entry, key, tok)
+}
+
+// contentKey returns src.Key(), remembered under dir/keys by the source's fingerprint when it has
+// one, so an unchanged corpus on disk is not read through at every open.
+func contentKey(src corpus.Source, dir string) (string, error) {
+	fp, ok := src.(corpus.Fingerprinter)
+	if !ok {
+		return src.Key()
+	}
+	f, err := fp.Fingerprint()
+	if err != nil {
+		return "", err
+	}
+	memo := filepath.Join(dir, "keys", f)
+	if b, err := os.ReadFile(memo); err == nil && len(b) == 64 {
+		return string(b), nil
+	}
+	key, err := src.Key()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(memo), 0o755); err == nil {
+		if tmp, err := os.CreateTemp(filepath.Dir(memo), ".key-"); err == nil {
+			_, werr := tmp.WriteString(key)
+			tmp.Close()
+			if werr != nil || os.Rename(tmp.Name(), memo) != nil {
+				os.Remove(tmp.Name())
+			}
+		}
+	}
+	return key, nil
 }
 
 func splitFile(dir string, s corpus.Split) string { return filepath.Join(dir, s.String()+".u16") }

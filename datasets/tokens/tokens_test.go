@@ -171,3 +171,32 @@ func TestCacheErrors(t *testing.T) {
 		t.Errorf("empty corpus cached: err %v", err)
 	}
 }
+
+// fingerprinted counts how often the content hash is computed.
+type fingerprinted struct {
+	*corpus.Memory
+	fp   string
+	keys int
+}
+
+func (f *fingerprinted) Fingerprint() (string, error) { return f.fp, nil }
+func (f *fingerprinted) Key() (string, error)         { f.keys++; return f.Memory.Key() }
+
+func TestCachedRemembersKeyByFingerprint(t *testing.T) {
+	dir := t.TempDir()
+	src := &fingerprinted{Memory: randomCorpus(rand.New(rand.NewPCG(11, 12)), 10), fp: "abc"}
+	for range 3 {
+		s, err := Cached(src, tokenizer.Byte{}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	if src.keys != 1 {
+		t.Errorf("content hashed %d times for an unchanged fingerprint, want 1", src.keys)
+	}
+	src.fp = "changed"
+	if _, err := Cached(src, tokenizer.Byte{}, dir); err != nil || src.keys != 2 {
+		t.Errorf("a new fingerprint must rehash: %d hashes, err %v", src.keys, err)
+	}
+}
