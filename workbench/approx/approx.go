@@ -17,6 +17,7 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	_ "github.com/attnbench/attnbench/gomlxattn/kernelized" // registers the kernelized mechanisms
+	"github.com/attnbench/attnbench/workbench/plots"
 )
 
 // Variant is an approximate attention, the parameter that sets its size, and the attention it
@@ -106,6 +107,25 @@ func Error(b compute.Backend, v Variant, sizes []int, c Config) ([]float64, erro
 			}
 			out[i] += math.Sqrt(num/den) / float64(c.Draws)
 		}
+	}
+	return out, nil
+}
+
+// Curves measures every variant at the sizes sizes(v) and returns one series per variant, for
+// plots.ApproxError.
+func Curves(b compute.Backend, vs []Variant, sizes func(Variant) []int, c Config) ([]plots.Series, error) {
+	var out []plots.Series
+	for _, v := range vs {
+		sz := sizes(v)
+		errs, err := Error(b, v, sz, c)
+		if err != nil {
+			return nil, err
+		}
+		s := plots.Series{Label: v.Name}
+		for i, e := range errs {
+			s.X, s.Y = append(s.X, float64(sz[i])), append(s.Y, e)
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }

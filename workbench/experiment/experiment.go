@@ -197,9 +197,6 @@ func (e Experiment) Validate() error {
 	}
 	m := e.Model
 	m.Vocab = tok.VocabSize()
-	if err := m.Validate(); err != nil {
-		return fmt.Errorf("experiment %s: model: %w", e.Name, err)
-	}
 	mod, err := transformer.New(m)
 	if err != nil {
 		return fmt.Errorf("experiment %s: model: %w", e.Name, err)

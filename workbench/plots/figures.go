@@ -286,6 +286,19 @@ func PositionLoss(ss []Series, title string) (*Figure, error) {
 	return seriesPlot(f, ss, false)
 }
 
+// HeadSeries turns one row of values per head, indexed by distance 0, 1, ..., into a series per
+// head ("head 0", "head 1", ...), for Kernels.
+func HeadSeries(rows [][]float64) []Series {
+	ss := make([]Series, len(rows))
+	for h, row := range rows {
+		ss[h].Label = fmt.Sprintf("head %d", h)
+		for dist, v := range row {
+			ss[h].X, ss[h].Y = append(ss[h].X, float64(dist)), append(ss[h].Y, v)
+		}
+	}
+	return ss
+}
+
 // Kernels plots learned bias b_k against distance |k| per head (KERPLE, ALiBi, T5, FIRE shapes).
 func Kernels(ss []Series, title string) (*Figure, error) {
 	f := newFigure(title, "distance |i - j| (tokens)", "bias added to the logit")

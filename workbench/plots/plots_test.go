@@ -50,8 +50,7 @@ func synthetic() map[string]func() (*Figure, error) {
 	lens := []float64{512, 1024, 2048, 4096, 8192}
 	ext := []Series{{"kerple_log", lens, []float64{20, 19, 19, 19.5, 20}}, {"alibi", lens, []float64{21, 20.5, 21, 22, 23}}, {"sinusoidal", lens, []float64{20, 60, 300, 900, math.Inf(1)}}}
 	pos := []Series{{"kerple_log", []float64{0, 1, 2, 3}, []float64{30, 25, 22, 21}}}
-	dist := []float64{0, 1, 2, 4, 8, 16}
-	ker := []Series{{"head 0", dist, []float64{0, -0.5, -0.8, -1.1, -1.4, -1.7}}, {"head 1", dist, []float64{0, -0.1, -0.2, -0.4, -0.8, -1.6}}}
+	ker := HeadSeries([][]float64{{0, -0.5, -0.8, -1.1, -1.4, -1.7}, {0, -0.1, -0.2, -0.4, -0.8, -1.6}})
 	m := []float64{4, 16, 64, 256}
 	approx := []Series{{"PRF", m, []float64{0.5, 0.25, 0.13, 0.06}}, {"ORF", m, []float64{0.4, 0.18, 0.09, 0.04}}}
 	att := make([][]float64, 9)
@@ -137,5 +136,12 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := f.Render("gif"); err == nil {
 		t.Error("gif accepted")
+	}
+}
+
+func TestHeadSeries(t *testing.T) {
+	ss := HeadSeries([][]float64{{0, -1}, {0, -0.5, -2}})
+	if len(ss) != 2 || ss[1].Label != "head 1" || len(ss[1].X) != 3 || ss[1].X[2] != 2 || ss[1].Y[2] != -2 {
+		t.Errorf("HeadSeries: %+v", ss)
 	}
 }

@@ -2,7 +2,6 @@ package run
 
 import (
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -28,7 +27,6 @@ type ListOpsConfig struct {
 	LR       float64
 	ClipNorm float64
 	Seed     uint64
-	Progress io.Writer
 }
 
 // ListOpsResult holds the accuracies and the loss curve.
@@ -41,8 +39,8 @@ type ListOpsResult struct {
 }
 
 // TrainListOps trains and evaluates a classifier on generated ListOps (padding masked out).
-func TrainListOps(b Options, c ListOpsConfig) (*ListOpsResult, error) {
-	if b.Backend == nil {
+func TrainListOps(o Options, c ListOpsConfig) (*ListOpsResult, error) {
+	if o.Backend == nil {
 		return nil, fmt.Errorf("run: Options.Backend is nil")
 	}
 	if c.Batch < 1 || c.Steps < 1 || c.MaxLen < 1 || !(c.LR > 0 && c.LR <= 1) {
@@ -78,7 +76,7 @@ func TrainListOps(b Options, c ListOpsConfig) (*ListOpsResult, error) {
 		return ReduceAllMean(TokenLoss(ExpandAxes(predictions[0], 1), ExpandAxes(ExpandAxes(labels[0], -1), -1)))
 	}
 	opt := training.ClipGlobalNorm(optimizer.Adam().WeightDecay(0.01).Done(), c.ClipNorm)
-	tr := train.NewTrainer(b.Backend, store, logitsFn, lossFn, opt, nil, nil)
+	tr := train.NewTrainer(o.Backend, store, logitsFn, lossFn, opt, nil, nil)
 	res := &ListOpsResult{}
 	counts := make([]int, 10)
 	for _, e := range trainEx {
@@ -103,12 +101,12 @@ func TrainListOps(b Options, c ListOpsConfig) (*ListOpsResult, error) {
 		step++
 		l := float64(tensors.ToScalar[float32](out[0]))
 		res.Losses = append(res.Losses, l)
-		if c.Progress != nil && (step%max(1, c.Steps/10) == 0 || step == c.Steps) {
-			fmt.Fprintf(c.Progress, "listops step %d/%d loss %.4f\n", step, c.Steps, l)
+		if o.Progress != nil && (step%max(1, c.Steps/10) == 0 || step == c.Steps) {
+			fmt.Fprintf(o.Progress, "listops step %d/%d loss %.4f\n", step, c.Steps, l)
 		}
 	}
 	res.TokensPS = float64(step*c.Batch*c.MaxLen) / time.Since(t0).Seconds()
-	exec, err := model.NewExec(b.Backend, store, func(scope *model.Scope, tok *Node) *Node {
+	exec, err := model.NewExec(o.Backend, store, func(scope *model.Scope, tok *Node) *Node {
 		return ConvertDType(ArgMax(logitsFn(scope, tok), -1), dtypes.Int32)
 	})
 	if err != nil {

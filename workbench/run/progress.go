@@ -21,7 +21,7 @@ func ProgressBar(name string, total int, w io.Writer) func(Metric) {
 	if gonbui.IsNotebook {
 		id = "attnbench-progress-" + gonbui.UniqueID()
 	}
-	tty := isTerminal(w)
+	tty := IsTerminal(w)
 	return func(m Metric) {
 		done := m.Step >= total || m.Diverged
 		if !done && time.Since(last) < 200*time.Millisecond {
@@ -49,7 +49,8 @@ func ProgressBar(name string, total int, w io.Writer) func(Metric) {
 	}
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal (a character device).
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
@@ -112,37 +113,22 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var ks []plots.Series
-	for h, row := range bias {
-		s := plots.Series{Label: fmt.Sprintf("head %d", h)}
-		for dist, v := range row {
-			s.X, s.Y = append(s.X, float64(dist)), append(s.Y, v)
-		}
-		ks = append(ks, s)
-	}
-	if f, err := plots.Kernels(ks, "KERPLE-log: bias against distance"); err != nil {
+	if f, err := plots.Kernels(plots.HeadSeries(bias), "KERPLE-log: bias against distance"); err != nil {
 		return err
 	} else if _, err := f.Export(*out, "kernels-kerple_log"); err != nil {
 		return err
 	}
 
 	// Random-feature approximation error against the number of features.
-	var as []plots.Series
 	acfg := approx.Config{N: 4 * sc.seqLen, Heads: 2, Dim: 32, Draws: 2, Scale: 0.6, Seed: 1}
-	for _, v := range approx.Defaults(acfg.N) {
-		sizes := []int{8, 32, 128}
+	as, err := approx.Curves(choice.Backend, approx.Defaults(acfg.N), func(v approx.Variant) []int {
 		if v.SizeParam == "landmarks" {
-			sizes = []int{4, 8, 16}
+			return []int{4, 8, 16}
 		}
-		errs, err := approx.Error(choice.Backend, v, sizes, acfg)
-		if err != nil {
-			return err
-		}
-		s := plots.Series{Label: v.Name}
-		for i, e := range errs {
-			s.X, s.Y = append(s.X, float64(sizes[i])), append(s.Y, e)
-		}
-		as = append(as, s)
+		return []int{8, 32, 128}
+	}, acfg)
+	if err != nil {
+		return err
 	}
 	if f, err := plots.ApproxError(as, "Approximation error of the attention output"); err != nil {
 		return err
@@ -152,7 +138,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 
 	// Speed and memory against n.
 	rs, err := speed.Run(choice.Backend, speed.Config{Variants: speed.Defaults(true), Lengths: sc.benchLens, Causal: true,
-		Backward: true, Reps: 1, TimeBudget: 120e9, MemBudgetMB: 12000, Progress: stdout})
+		Backward: true, Reps: 1, TimeBudget: 2 * time.Minute, MemBudgetMB: 12000, Progress: stdout})
 	if err != nil {
 		return err
 	}

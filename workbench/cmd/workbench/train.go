@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -47,10 +46,11 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	e := d
 	if *config != "" {
-		var err error
-		if e, err = experiment.Load(*config); err != nil {
+		loaded, err := experiment.Load(*config)
+		if err != nil {
 			return err
 		}
+		e = loaded
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -59,26 +59,21 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 			apply()
 		}
 	}
-	var perr error
+	ap, err := parseParams("attn_params", *attnParams)
+	if err != nil {
+		return err
+	}
+	pp, err := parseParams("posenc_params", *posParams)
+	if err != nil {
+		return err
+	}
 	override("name", func() { e.Name = *name })
 	override("corpus", func() { e.Data.Corpus = *corpusName })
 	override("tokenizer", func() { e.Data.Tokenizer = *tokName })
 	override("posenc", func() { e.Model.PosEnc.Kind = *pe })
 	override("attention", func() { e.Model.Attention = *attn })
-	override("attn_params", func() {
-		p, err := parseParams("attn_params", *attnParams)
-		e.Model.AttentionParams, perr = p, err
-	})
-	if perr != nil {
-		return perr
-	}
-	override("posenc_params", func() {
-		p, err := parseParams("posenc_params", *posParams)
-		e.Model.PosEnc.Params, perr = p, err
-	})
-	if perr != nil {
-		return perr
-	}
+	override("attn_params", func() { e.Model.AttentionParams = ap })
+	override("posenc_params", func() { e.Model.PosEnc.Params = pp })
 	override("width", func() { e.Model.Width = *width })
 	override("heads", func() { e.Model.Heads = *heads })
 	override("layers", func() { e.Model.Layers = *layers })
@@ -116,8 +111,8 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "corpus %s: %d training tokens; model %s attention, %s encoding, width %d, %d heads, %d layers; run %s\n",
 		e.Data.Corpus, data.Split(corpus.Train).Len(), e.Model.Attention, e.Model.PosEnc.Kind, e.Model.Width, e.Model.Heads, e.Model.Layers, *dir)
 	ro := run.Options{Backend: choice.Backend, Progress: stdout, Data: data}
-	if bar := run.ProgressBar(e.Name, e.Optim.Steps, stderr); bar != nil && isTTY(stderr) {
-		ro.OnStep, ro.Progress = bar, nil // a live bar on the terminal instead of log lines
+	if run.IsTerminal(stderr) { // a live bar on the terminal instead of log lines
+		ro.OnStep, ro.Progress = run.ProgressBar(e.Name, e.Optim.Steps, stderr), nil
 	}
 	res, err := run.Train(e, *dir, ro)
 	if err != nil {
@@ -146,13 +141,4 @@ func printEval(w io.Writer, ev []run.EvalResult) {
 		}
 		fmt.Fprintf(w, "%8d %9v %9d %9.4f %11.3f\n", r.Length, r.Windowed, r.Sequences, r.Loss, r.Perplexity)
 	}
-}
-
-func isTTY(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
