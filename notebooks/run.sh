@@ -1,5 +1,5 @@
 #!/bin/sh
-# Executes every notebook in quick mode on the GoNB kernel with Jupyter's nbconvert, fails on any
+# Executes every notebook in quick mode (ATTNBENCH_MODE=full for full mode) on the GoNB kernel with Jupyter's nbconvert, fails on any
 # cell error, then checks that each notebook exported its figures to figures/. The executed
 # notebooks, outputs included, are kept in runs/notebooks/. Run setup.sh first.
 # Usage: notebooks/run.sh [notebook.ipynb ...]   (default: all, in order)
@@ -7,6 +7,8 @@ set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo/notebooks"
 export ATTNBENCH_MODE="${ATTNBENCH_MODE:-quick}"
+timeout=1800 # seconds per cell; full-mode cells train for longer and run without a limit
+[ "$ATTNBENCH_MODE" = quick ] || timeout=-1
 out="$repo/runs/notebooks" # the executed notebooks, with their outputs
 mkdir -p "$out"
 
@@ -35,7 +37,7 @@ for nb in $notebooks; do
 	fi
 	echo "== $nb ($ATTNBENCH_MODE mode)"
 	/usr/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=gonb \
-		--ExecutePreprocessor.timeout=1800 "$nb" --output "$out/$nb"
+		--ExecutePreprocessor.timeout=$timeout "$nb" --output "$out/$nb"
 	for f in $(figures_of "$nb"); do
 		for ext in png svg pdf; do
 			if ! [ -s "$repo/figures/$f.$ext" ]; then
