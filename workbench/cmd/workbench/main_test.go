@@ -47,7 +47,14 @@ func TestTrainRunsAndLearns(t *testing.T) {
 	if code := execute([]string{"plot", "-runs", dir, "-out", filepath.Join(dir, "fig")}, &out, &errb); code != 0 {
 		t.Errorf("plot: exit %d: %s", code, errb.String())
 	}
-	for _, f := range []string{"stability.png", "extrapolation.svg", "position.pdf"} {
+	out.Reset()
+	if code := execute([]string{"plot", "-attention", dir, "-text", "In the beginning", "-out", filepath.Join(dir, "fig")}, &out, &errb); code != 0 {
+		t.Errorf("plot -attention: exit %d: %s", code, errb.String())
+	}
+	if code := execute([]string{"plot", "-attention", dir, "-layer", "1"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "-layer 1 is outside [-1, 0]") {
+		t.Errorf("plot -layer 1 of a one-layer run: exit %d, stderr %q", code, errb.String())
+	}
+	for _, f := range []string{"stability.png", "extrapolation.svg", "position.pdf", "attention-l0-h0.png", "attention-l0-h3.pdf"} {
 		if _, err := os.Stat(filepath.Join(dir, "fig", f)); err != nil {
 			t.Error(err)
 		}
@@ -180,6 +187,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"bench", "-variants", "flash"}, `"flash"`},
 		{[]string{"bench", "-lengths", "0"}, `"0"`},
 		{[]string{"plot"}, "-runs, -speed"},
+		{[]string{"plot", "-attention", "/nonexistent"}, "/nonexistent"},
 		{[]string{"plot", "-runs", "/nonexistent/*"}, "matches no run"},
 		{[]string{"figures", "-scale", "huge"}, `"huge"`},
 	} {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/workbench/experiment"
 	"github.com/attnbench/attnbench/workbench/plots"
 	"github.com/attnbench/attnbench/workbench/run"
 	"github.com/attnbench/attnbench/workbench/speed"
@@ -16,13 +18,16 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot", stderr)
 	runs := fs.String("runs", "", "run directories or globs (comma-separated) for the stability and extrapolation figures")
 	speedFile := fs.String("speed", "", "speed.json of `workbench bench` for the speed and memory figures")
+	attn := fs.String("attention", "", "run directory whose attention maps to draw (one figure per head)")
+	text := fs.String("text", "func main() {\n\tfmt.Println(\"hello\")\n}\n", "text the attention maps are computed on")
+	layer := fs.Int("layer", -1, "layer of the attention maps (0-based; -1 = last)")
 	out := fs.String("out", "figures", "output directory")
 	prefix := fs.String("prefix", "", "prefix of the file names")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *runs == "" && *speedFile == "" {
-		return fmt.Errorf("plot: give -runs, -speed or both")
+	if *runs == "" && *speedFile == "" && *attn == "" {
+		return fmt.Errorf("plot: give -runs, -speed, -attention or several")
 	}
 	var written []string
 	if *runs != "" {
@@ -53,6 +58,13 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		paths, err := plotSpeed(rs, *out, *prefix)
+		if err != nil {
+			return err
+		}
+		written = append(written, paths...)
+	}
+	if *attn != "" {
+		paths, err := plotAttention(*attn, *text, *layer, *out, *prefix)
 		if err != nil {
 			return err
 		}
@@ -130,6 +142,41 @@ func plotSpeed(rs []speed.Result, out, prefix string) ([]string, error) {
 			return nil, err
 		}
 		if p, err = f.Export(out, prefix+"memory-"+mode); err != nil {
+			return nil, err
+		}
+		written = append(written, p[0])
+	}
+	return written, nil
+}
+
+// plotAttention draws one attention map per head of the given layer of the run in dir.
+func plotAttention(dir, text string, layer int, out, prefix string) ([]string, error) {
+	e, err := experiment.Load(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	if layer < -1 || layer >= e.Model.Layers {
+		return nil, fmt.Errorf("plot: -layer %d is outside [-1, %d]", layer, e.Model.Layers-1)
+	}
+	if layer == -1 {
+		layer = e.Model.Layers - 1
+	}
+	ch, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	w, err := run.AttentionWeights(dir, text, run.Options{Backend: ch.Backend})
+	if err != nil {
+		return nil, err
+	}
+	var written []string
+	for h, m := range w[layer] {
+		f, err := plots.AttentionMap(m, fmt.Sprintf("%s: layer %d, head %d", filepath.Base(dir), layer, h))
+		if err != nil {
+			return nil, err
+		}
+		p, err := f.Export(out, fmt.Sprintf("%sattention-l%d-h%d", prefix, layer, h))
+		if err != nil {
 			return nil, err
 		}
 		written = append(written, p[0])
