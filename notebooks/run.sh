@@ -15,7 +15,7 @@ mkdir -p "$out"
 # The figures each notebook exports (PNG, SVG and PDF of each).
 figures_of() {
 	case "$1" in
-	01-quickstart.ipynb) echo quickstart-loss ;;
+	01-quickstart.ipynb) echo quickstart-loss quickstart-attention-h0 quickstart-attention-h1 quickstart-attention-h2 quickstart-attention-h3 ;;
 	02-stability.ipynb) echo stability conversion ;;
 	03-speed.ipynb) echo speed-fwd speed-fwdbwd memory-fwd memory-fwdbwd ;;
 	04-extrapolation.ipynb) echo extrapolation-code position-code windowed-code extrapolation-latex position-latex windowed-latex ;;

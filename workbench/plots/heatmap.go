@@ -43,16 +43,21 @@ func AttentionMap(m [][]float64, title string) (*Figure, error) {
 	pal := moreland.ExtendedBlackBody()
 	pal.SetMin(lo)
 	pal.SetMax(hi)
-	f := newFigure(title, "key position", "query position (first at the top)")
+	f := &Figure{Plot: plot.New(), Width: 5 * vg.Inch, Height: 5 * vg.Inch}
+	f.Title.Text = title
+	f.Title.TextStyle.Font.Size = 12
+	f.X.Label.Text = fmt.Sprintf("key position (colour: probability %.2g dark to %.2g light)", lo, hi)
+	f.Y.Label.Text = "query position"
 	h := plotter.NewHeatMap(grid{m: m, rows: len(m), cols: len(m[0])}, pal.Palette(64))
+	h.Min, h.Max = lo, hi+0.1*(hi-lo) // the palette ends in white, the page's colour
 	f.Add(h)
-	var ticks []plot.Tick // label plot row r with its query index rows-1-r
-	step := max(1, len(m)/8)
-	for q := 0; q < len(m); q += step {
-		ticks = append(ticks, plot.Tick{Value: float64(len(m) - 1 - q), Label: fmt.Sprint(q)})
+	var xt, yt []plot.Tick // plot row r shows query rows-1-r, so query 0 is at the top
+	for q := 0; q < len(m); q += max(1, len(m)/8) {
+		yt = append(yt, plot.Tick{Value: float64(len(m) - 1 - q), Label: fmt.Sprint(q)})
 	}
-	f.Y.Tick.Marker = plot.ConstantTicks(ticks)
-	f.Legend.Add(fmt.Sprintf("probability %.2g (dark) .. %.2g (light)", lo, hi))
-	f.Width, f.Height = 5*vg.Inch, 5*vg.Inch
+	for k := 0; k < len(m[0]); k += max(1, len(m[0])/8) {
+		xt = append(xt, plot.Tick{Value: float64(k), Label: fmt.Sprint(k)})
+	}
+	f.X.Tick.Marker, f.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
 	return f, nil
 }
