@@ -156,7 +156,7 @@ func speedPlot(rs []speed.Result, mode, title, ylabel string, val func(speed.Res
 	f := newFigure(title, "sequence length n (tokens)", ylabel)
 	f.Legend.Left = true
 	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	f.X.Tick.Marker, f.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	f.X.Tick.Marker, f.Y.Tick.Marker = logTicks{}, logTicks{}
 	var names []string
 	for _, r := range rs {
 		if r.Mode == mode {
@@ -261,10 +261,10 @@ func seriesPlot(f *Figure, ss []Series, points bool) (*Figure, error) {
 func Lines(ss []Series, title, xlabel, ylabel string, logX, logY bool) (*Figure, error) {
 	f := newFigure(title, xlabel, ylabel)
 	if logX {
-		f.X.Scale, f.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		f.X.Scale, f.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	if logY {
-		f.Y.Scale, f.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		f.Y.Scale, f.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	return seriesPlot(f, ss, true)
 }
@@ -274,8 +274,8 @@ func Lines(ss []Series, title, xlabel, ylabel string, logX, logY bool) (*Figure,
 func Extrapolation(ss []Series, trainLen int, title string) (*Figure, error) {
 	f := newFigure(title, fmt.Sprintf("evaluation length (tokens; trained at %d)", trainLen), "perplexity")
 	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	f.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	f.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	f.X.Tick.Marker = logTicks{}
+	f.Y.Tick.Marker = logTicks{}
 	return seriesPlot(f, ss, true)
 }
 
@@ -310,7 +310,7 @@ func Kernels(ss []Series, title string) (*Figure, error) {
 func ApproxError(ss []Series, title string) (*Figure, error) {
 	f := newFigure(title, "random features m", "relative error of the attention output")
 	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	f.X.Tick.Marker, f.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	f.X.Tick.Marker, f.Y.Tick.Marker = logTicks{}, logTicks{}
 	if _, err := seriesPlot(f, ss, true); err != nil {
 		return nil, err
 	}
