@@ -280,9 +280,10 @@ func Extrapolation(ss []Series, trainLen int, title string) (*Figure, error) {
 }
 
 // PositionLoss plots perplexity at each position of long sequences per encoding (KERPLE's
-// position-wise curves).
+// position-wise curves), on a log axis so an encoding that blows up does not flatten the rest.
 func PositionLoss(ss []Series, title string) (*Figure, error) {
 	f := newFigure(title, "position in the sequence (tokens)", "perplexity at the position")
+	f.Y.Scale, f.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	return seriesPlot(f, ss, false)
 }
 
