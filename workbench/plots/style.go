@@ -69,6 +69,7 @@ func newFigure(title, x, y string) *Figure {
 	p.Y.Label.Text = y
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = 9
+	p.X.Tick.Marker, p.Y.Tick.Marker = linearTicks{}, linearTicks{}
 	p.Add(gridLines())
 	return &Figure{Plot: p, Width: 6 * vg.Inch, Height: 4 * vg.Inch}
 }

@@ -22,8 +22,7 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 		var vs []float64
 		for k := k0; k <= k1; k++ {
 			for _, m := range mults {
-				// Round to the decimal digits of 10^k so labels print as 0.2, not 0.20000000000000001.
-				v, _ := strconv.ParseFloat(strconv.FormatFloat(m*math.Pow10(k), 'g', 12, 64), 64)
+				v := round12(m * math.Pow10(k))
 				if v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
 					vs = append(vs, v)
 				}
@@ -54,4 +53,44 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 		return ticks
 	}
 	return plot.DefaultTicks{}.Ticks(lo, hi)
+}
+
+// linearTicks labels multiples of a step from {1, 2, 5} x 10^k, the smallest giving at most
+// seven labels, with unlabelled ticks between them (gonum's default labels every third tick).
+type linearTicks struct{}
+
+func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	k := int(math.Floor(math.Log10(hi-lo))) - 2
+	for ; ; k++ {
+		for _, m := range []float64{1, 2, 5} {
+			step := m * math.Pow10(k)
+			first, last := math.Ceil(lo/step-1e-9), math.Floor(hi/step+1e-9)
+			if last-first+1 > 7 {
+				continue
+			}
+			minor := step / 5
+			if m == 2 {
+				minor = step / 4
+			}
+			var ticks []plot.Tick
+			for i := math.Ceil(lo/minor - 1e-9); i <= math.Floor(hi/minor+1e-9); i++ {
+				v := i * minor
+				t := plot.Tick{Value: v}
+				if r := v / step; math.Abs(r-math.Round(r)) < 1e-6 {
+					t.Label = strconv.FormatFloat(v, 'f', max(0, -k), 64) // the step's decimals
+				}
+				ticks = append(ticks, t)
+			}
+			return ticks
+		}
+	}
+}
+
+// round12 rounds v to 12 significant digits, so that 2*0.1 labels as 0.2.
+func round12(v float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+	return r
 }
