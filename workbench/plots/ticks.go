@@ -77,7 +77,7 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 			}
 			var ticks []plot.Tick
 			for i := math.Ceil(lo/minor - 1e-9); i <= math.Floor(hi/minor+1e-9); i++ {
-				v := i * minor
+				v := i*minor + 0 // -0 + 0 = +0: no "-0" label
 				t := plot.Tick{Value: v}
 				if r := v / step; math.Abs(r-math.Round(r)) < 1e-6 {
 					t.Label = strconv.FormatFloat(v, 'f', max(0, -k), 64) // the step's decimals
