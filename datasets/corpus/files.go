@@ -142,35 +142,42 @@ func (s *fileSource) Name() string { return s.path }
 
 // Key hashes the format, the split settings and every file's name and content.
 func (s *fileSource) Key() (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "format=%s,%s,field=%s\n", s.format, s.o.Fractions.key(), s.o.Field)
-	for _, f := range s.files {
+	return s.hash(func(h io.Writer, f string) error {
 		r, err := os.Open(f)
 		if err != nil {
-			return "", fmt.Errorf("corpus: %w", err)
+			return fmt.Errorf("corpus: %w", err)
 		}
+		defer r.Close()
 		fmt.Fprintf(h, "%s\x00", s.rel(f))
-		_, err = io.Copy(h, r)
-		r.Close()
-		if err != nil {
-			return "", fmt.Errorf("corpus: reading %s: %w", f, err)
+		if _, err := io.Copy(h, r); err != nil {
+			return fmt.Errorf("corpus: reading %s: %w", f, err)
 		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+		return nil
+	})
 }
 
 // Fingerprint hashes the format, the split settings and every file's name, size and
 // modification time.
 func (s *fileSource) Fingerprint() (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "format=%s,%s,field=%s\n", s.format, s.o.Fractions.key(), s.o.Field)
-	for _, f := range s.files {
+	return s.hash(func(h io.Writer, f string) error {
 		st, err := os.Stat(f)
 		if err != nil {
-			return "", fmt.Errorf("corpus: %w", err)
+			return fmt.Errorf("corpus: %w", err)
 		}
 		abs, _ := filepath.Abs(f)
 		fmt.Fprintf(h, "%s\x00%d\x00%d\n", abs, st.Size(), st.ModTime().UnixNano())
+		return nil
+	})
+}
+
+// hash is SHA-256 of the format and split settings followed by what file writes for each file.
+func (s *fileSource) hash(file func(h io.Writer, f string) error) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "format=%s,%s,field=%s\n", s.format, s.o.Fractions.key(), s.o.Field)
+	for _, f := range s.files {
+		if err := file(h, f); err != nil {
+			return "", err
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
