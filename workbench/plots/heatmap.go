@@ -43,11 +43,8 @@ func AttentionMap(m [][]float64, title string) (*Figure, error) {
 	pal := moreland.ExtendedBlackBody()
 	pal.SetMin(lo)
 	pal.SetMax(hi)
-	f := &Figure{Plot: plot.New(), Width: 5 * vg.Inch, Height: 5 * vg.Inch}
-	f.Title.Text = title
-	f.Title.TextStyle.Font.Size = 12
-	f.X.Label.Text = fmt.Sprintf("key position (colour: probability %.2g dark to %.2g light)", lo, hi)
-	f.Y.Label.Text = "query position"
+	f := bareFigure(title, fmt.Sprintf("key position (colour: probability %.2g dark to %.2g light)", lo, hi), "query position")
+	f.Width, f.Height = 5*vg.Inch, 5*vg.Inch
 	h := plotter.NewHeatMap(grid{m: m, rows: len(m), cols: len(m[0])}, pal.Palette(64))
 	h.Min, h.Max = lo, hi+0.1*(hi-lo) // the palette ends in white, the page's colour
 	f.Add(h)

@@ -61,7 +61,15 @@ type Figure struct {
 	Width, Height vg.Length
 }
 
+// newFigure is a 6 x 4 inch plot in the package's style, with grid lines.
 func newFigure(title, x, y string) *Figure {
+	f := bareFigure(title, x, y)
+	f.Add(gridLines())
+	return f
+}
+
+// bareFigure is newFigure without grid lines (for heatmaps).
+func bareFigure(title, x, y string) *Figure {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = 12
@@ -70,7 +78,6 @@ func newFigure(title, x, y string) *Figure {
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = 9
 	p.X.Tick.Marker, p.Y.Tick.Marker = linearTicks{}, linearTicks{}
-	p.Add(gridLines())
 	return &Figure{Plot: p, Width: 6 * vg.Inch, Height: 4 * vg.Inch}
 }
 
