@@ -53,7 +53,7 @@ func attentionWeights(r *loaded, ids []int32, o Options) ([][][][]float64, error
 		return nil, err
 	}
 	if noProbs {
-		return nil, fmt.Errorf("run: attention %q does not form attention probabilities; it provides no attention matrix", m.Mechanism.Name())
+		return nil, fmt.Errorf("run: attention %q provides no attention matrix", m.Mechanism.Name())
 	}
 	flat := tensors.MustCopyFlatData[float32](out[0])
 	layers, heads := m.Config.Layers, m.Config.Heads

@@ -7,7 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/attnbench/attnbench/gomlxattn/attention"
 )
 
 // Layer 0's probabilities equal a float64 recomputation from the checkpoint's variables:
@@ -21,12 +25,12 @@ func TestAttentionWeights(t *testing.T) {
 	if _, err := Train(e, dir, o); err != nil {
 		t.Fatal(err)
 	}
+	r, err := loadRun(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(3, 9))
 	for _, n := range []int{1, 7, 32} {
-		r, err := loadRun(dir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		ids := make([]int32, n)
 		for i := range ids {
 			ids[i] = int32(rng.IntN(256))
@@ -73,6 +77,32 @@ func TestAttentionWeights(t *testing.T) {
 				t.Fatalf("performer head %d query %d: %s", h, i, err)
 			}
 		}
+	}
+}
+
+// valuesOnly attends to nothing (out = v) and forms no probability matrix.
+type valuesOnly struct{}
+
+func (valuesOnly) Name() string { return "values_only" }
+func (valuesOnly) Attend(_ *model.Scope, _, _, v *graph.Node, _ attention.Options) (*graph.Node, *graph.Node) {
+	return v, nil
+}
+
+func init() {
+	attention.Register("values_only", func(map[string]float64) (attention.Mechanism, error) { return valuesOnly{}, nil })
+}
+
+// A mechanism without an attention matrix gets an error naming it, not a panic.
+func TestAttentionWeightsWithoutMatrix(t *testing.T) {
+	o := opts(t)
+	e := tiny(2)
+	e.Model.Attention, e.Model.PosEnc.Kind = "values_only", "none"
+	dir := t.TempDir()
+	if _, err := Train(e, dir, o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AttentionWeights(dir, "abc", o); err == nil || !strings.Contains(err.Error(), "values_only") {
+		t.Errorf("error %v, want one naming values_only", err)
 	}
 }
 
