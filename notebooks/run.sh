@@ -1,7 +1,8 @@
 #!/bin/sh
-# Executes every notebook in quick mode (ATTNBENCH_MODE=full for full mode) on the GoNB kernel with Jupyter's nbconvert, fails on any
-# cell error, then checks that each notebook exported its figures to figures/. The executed
-# notebooks, outputs included, are kept in runs/notebooks/. Run setup.sh first.
+# Executes every notebook in quick mode (ATTNBENCH_MODE=full for full mode) on the GoNB kernel
+# with Jupyter's nbconvert, fails on any cell error, then checks that each notebook exported its
+# figures to figures/. The executed notebooks, outputs included, are kept in runs/notebooks/.
+# Run setup.sh first.
 # Usage: notebooks/run.sh [notebook.ipynb ...]   (default: all, in order)
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
