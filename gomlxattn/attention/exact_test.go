@@ -14,7 +14,7 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/internal/naive"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
 func randn(rng *rand.Rand, scale float64, dims ...int) naive.Tensor4 {
@@ -137,8 +137,11 @@ func TestExactMatchesReference(t *testing.T) {
 	const b, h, dh = 2, 3, 8
 	be := backend.MustShared()
 	for _, name := range posenc.Names() {
-		spec, _ := posenc.Lookup(name)
-		if spec.Family == posenc.FamilyAbsolute {
+		probe, err := posenc.New(posenc.Config{Kind: name}, posenc.Env{NumHeads: h, HeadDim: dh, Width: h * dh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fam, _ := posenc.FamilyOf(probe); fam == posenc.FamilyAbsolute {
 			continue
 		}
 		for _, causal := range []bool{true, false} {

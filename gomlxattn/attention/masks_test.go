@@ -12,7 +12,7 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/internal/naive"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
 // TestMasks covers key padding (including fully masked rows), windows and their combination
@@ -161,26 +161,5 @@ func TestRotaryRelative(t *testing.T) {
 	e0 := tensors.FromFlatDataAndDimensions(data, 1, 8, 1, 4)
 	if got := tensors.ToScalar[float32](exec.MustCall1(e0)); math.Abs(float64(got)-(-0.98999250)) > 1e-6 {
 		t.Errorf("rotary q(5).k(2) with e0 = %v, want cos 3 = -0.98999250", got)
-	}
-}
-
-// TestExpand checks the gather-free Toeplitz expansion against direct indexing, n = 1..9.
-func TestExpand(t *testing.T) {
-	for n := 1; n <= 9; n++ {
-		coef := make([]float32, 2*(2*n-1))
-		for i := range coef {
-			coef[i] = float32(i + 1)
-		}
-		exec := MustNewExec(backend.MustShared(), func(c *Node) *Node { return posenc.Expand(c, n) })
-		got := tensors.MustCopyFlatData[float32](exec.MustCall1(tensors.FromFlatDataAndDimensions(coef, 2, 2*n-1)))
-		for h := range 2 {
-			for i := range n {
-				for j := range n {
-					if want := coef[h*(2*n-1)+j-i+n-1]; got[(h*n+i)*n+j] != want {
-						t.Fatalf("n=%d: M[%d,%d,%d] = %v, want %v", n, h, i, j, got[(h*n+i)*n+j], want)
-					}
-				}
-			}
-		}
 	}
 }

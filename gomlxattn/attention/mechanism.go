@@ -9,6 +9,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
@@ -21,7 +22,7 @@ type Mechanism interface {
 }
 
 // Compatible is implemented by mechanisms that support only some positional encodings or
-// only causal or only bidirectional attention; models call it before building any graph.
+// only causal or only bidirectional attention; NewLayer calls it before building any graph.
 type Compatible interface {
 	CheckModel(enc posenc.Encoding, causal bool) error
 }
@@ -32,31 +33,61 @@ type Redrawing interface {
 	RedrawEvery() int
 }
 
-// Factory builds a mechanism from its parameters; it validates them without building a graph.
-type Factory func(params map[string]float64) (Mechanism, error)
+// Sized is implemented by mechanisms whose accuracy is set by one size parameter (random
+// features, Nystrom landmarks); the approximation study sweeps it against Reference.
+type Sized interface {
+	// SizeParam names the parameter that sets the size ("m", "features", "landmarks").
+	SizeParam() string
+	// Reference returns the mechanism this one approximates, and for a reference without a
+	// closed form the size at which that mechanism is its own reference (0 otherwise).
+	Reference() (name string, params params.Given, size int)
+}
 
-var mechanisms = map[string]Factory{}
+// Spec is a registered mechanism, shaped like posenc.Spec.
+type Spec struct {
+	Name   string
+	Doc    string
+	Params []params.Param
+	// New builds the mechanism from validated parameters; it builds no graph.
+	New func(p params.Values) (Mechanism, error)
+}
 
-// Register adds a mechanism by name; called from the init function of the mechanism's file.
-func Register(name string, f Factory) {
-	if _, dup := mechanisms[name]; dup {
-		panic(fmt.Sprintf("attention: mechanism %q registered twice", name))
+var registry = map[string]*Spec{}
+
+// Register adds a mechanism; it is called from the init function of the mechanism's own file.
+func Register(s *Spec) {
+	if _, dup := registry[s.Name]; dup {
+		panic(fmt.Sprintf("attention: mechanism %q registered twice", s.Name))
 	}
-	mechanisms[name] = f
+	registry[s.Name] = s
 }
 
-// Kinds lists the registered mechanisms, sorted.
-func Kinds() []string {
-	return slices.Sorted(maps.Keys(mechanisms))
+// Names lists the registered mechanisms, sorted.
+func Names() []string {
+	return slices.Sorted(maps.Keys(registry))
 }
 
-// New builds a registered mechanism; an unknown name is an error listing the valid ones.
-func New(name string, params map[string]float64) (Mechanism, error) {
-	f, ok := mechanisms[name]
+// Lookup returns the spec of a registered mechanism.
+func Lookup(name string) (*Spec, bool) {
+	s, ok := registry[name]
+	return s, ok
+}
+
+// New validates the parameters and builds a registered mechanism; an unknown name is an error
+// listing the valid ones, an empty name is "softmax".
+func New(name string, given params.Given) (Mechanism, error) {
+	if name == "" {
+		name = "softmax"
+	}
+	s, ok := registry[name]
 	if !ok {
-		return nil, fmt.Errorf("attention: kind %q is unknown, valid kinds: %s", name, strings.Join(Kinds(), ", "))
+		return nil, fmt.Errorf("attention: kind %q is unknown, valid kinds: %s", name, strings.Join(Names(), ", "))
 	}
-	return f(params)
+	p, err := params.Check("attention "+name, s.Params, given)
+	if err != nil {
+		return nil, err
+	}
+	return s.New(p)
 }
 
 // SoftmaxMechanism is exact softmax attention as a Mechanism.
@@ -69,12 +100,8 @@ func (SoftmaxMechanism) Attend(_ *model.Scope, q, k, v *Node, opt Options) (*Nod
 }
 
 func init() {
-	Register("softmax", func(params map[string]float64) (Mechanism, error) {
-		for k := range params {
-			return nil, fmt.Errorf("attention softmax: parameter %q is unknown, softmax takes no parameters", k)
-		}
-		return SoftmaxMechanism{}, nil
-	})
+	Register(&Spec{Name: "softmax", Doc: "exact softmax attention with any encoding, O(n^2)",
+		New: func(params.Values) (Mechanism, error) { return SoftmaxMechanism{}, nil }})
 }
 
 func panicf(format string, args ...any) { panic(fmt.Errorf(format, args...)) }

@@ -15,9 +15,10 @@ const (
 	Sphere                       // w_r uniform on the sphere of radius sqrt(d) (Luo et al. section 4.5)
 )
 
-var projectionNames = [...]string{"gaussian", "orthogonal", "sphere"}
+// ProjectionNames are the names of the projections, indexed by Projection.
+var ProjectionNames = []string{"gaussian", "orthogonal", "sphere"}
 
-func (p Projection) String() string { return projectionNames[p] }
+func (p Projection) String() string { return ProjectionNames[p] }
 
 // Rng returns the generator of draw number draw for the variable at path.
 func Rng(seed uint64, path string, draw int64) *rand.Rand {

@@ -21,9 +21,10 @@ const (
 	Maclaurin             // random Maclaurin features of a dot-product kernel (SchoenbAt)
 )
 
-var kindNames = [...]string{"prf", "trf", "relu", "maclaurin"}
+// KindNames are the names of the kinds, indexed by Kind.
+var KindNames = []string{"prf", "trf", "relu", "maclaurin"}
 
-func (k Kind) String() string { return kindNames[k] }
+func (k Kind) String() string { return KindNames[k] }
 
 // Map is a random feature map. Its zero value is PRF with i.i.d. Gaussian projections.
 type Map struct {

@@ -18,9 +18,10 @@ const (
 	DotSqrt                     // 2 - sqrt(1-t)
 )
 
-var dotNames = [...]string{"exp", "inverse", "logi", "trigh", "sqrt"}
+// DotNames are the names of the dot-product kernels, indexed by DotKernel.
+var DotNames = []string{"exp", "inverse", "logi", "trigh", "sqrt"}
 
-func (k DotKernel) String() string { return dotNames[k] }
+func (k DotKernel) String() string { return DotNames[k] }
 
 // Coefficients returns a_0..a_maxDeg, a_N = f^(N)(0)/N!.
 func (k DotKernel) Coefficients(maxDeg int) []float64 {

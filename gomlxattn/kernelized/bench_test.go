@@ -16,8 +16,8 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
+	"github.com/attnbench/attnbench/internal/backend"
 	"github.com/attnbench/attnbench/internal/memprobe"
-	"github.com/attnbench/attnbench/workbench/backend"
 )
 
 var (

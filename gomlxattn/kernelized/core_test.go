@@ -13,7 +13,7 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/features"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
 // naiveRows evaluates z_i = sum_j w_ij v_j / sum_j w_ij with w_ij = (fq_i . fk_j) c_{j-i} over

@@ -10,6 +10,7 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/features"
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 )
@@ -36,7 +37,7 @@ func (r *RandomFeatures) RedrawEvery() int { return r.Redraw }
 
 // CheckModel accepts absolute, QK and (with RPE) additive Toeplitz encodings.
 func (r *RandomFeatures) CheckModel(enc posenc.Encoding, _ bool) error {
-	if enc.Family() != posenc.FamilyRelative {
+	if !isRelative(enc) {
 		return nil
 	}
 	if !r.RPE {
@@ -125,7 +126,7 @@ func impliedProbs(fq, fk, logc *Node, opt attention.Options) *Node {
 	a := DotGeneral(fq, []int{3}, []int{0, 2}, fk, []int{3}, []int{0, 2}) // [B, H, n, n]
 	if logc != nil {
 		mx := StopGradient(ReduceAndKeep(logc, ReduceMax, 1))
-		a = Mul(a, ExpandAxes(posenc.Expand(Exp(Sub(logc, mx)), n), 0))
+		a = Mul(a, ExpandAxes(toeplitz.Expand(Exp(Sub(logc, mx)), n), 0))
 	}
 	if m := attention.Mask(fq.Graph(), b, h, n, n, opt.Causal, opt.Window, opt.KeyMask); m != nil {
 		a = Where(m, a, ZerosLike(a))
@@ -152,12 +153,12 @@ func abs(x int) int {
 }
 
 // randomFeatureParams are the parameters shared by performer and kernelized_rpe.
-func randomFeatureParams(proj, normalize, eps float64) []posenc.Param {
-	return []posenc.Param{
+func randomFeatureParams(proj, normalize, eps float64) []params.Param {
+	return []params.Param{
 		{Name: "m", Default: 64, Min: 1, Max: 65536, Integer: true, Doc: "random features"},
-		{Name: "feature", Default: 0, Min: 0, Max: 2, Integer: true, Doc: "0 prf, 1 trf, 2 relu"},
-		{Name: "projection", Default: proj, Min: 0, Max: 2, Integer: true, Doc: "0 gaussian, 1 orthogonal (ORF), 2 sphere"},
-		{Name: "orf_scaling", Default: 0, Min: 0, Max: 1, Integer: true, Doc: "ORF row norms: 0 chi_d draws, 1 sqrt(d)"},
+		{Name: "feature", Choices: features.KindNames[:3], Doc: "positive (FAVOR+), trigonometric or ReLU features"},
+		{Name: "projection", Default: proj, Choices: features.ProjectionNames, Doc: "i.i.d. Gaussian, orthogonal (ORF) or on the sphere"},
+		{Name: "orf_scaling", Choices: []string{"chi", "sqrt_d"}, Doc: "ORF row norms: chi_d draws or sqrt(d)"},
 		{Name: "normalize", Default: normalize, Min: 0, Max: 1, Integer: true, Doc: "1: l2-normalised q, k (NPRF)"},
 		{Name: "eps", Default: eps, Min: 0, Max: 0.1, Doc: "PRF additive stabiliser"},
 		{Name: "stabilize", Default: 1, Min: 0, Max: 1, Integer: true, Doc: "subtract max(w.x) (cancels exactly)"},
@@ -165,16 +166,12 @@ func randomFeatureParams(proj, normalize, eps float64) []posenc.Param {
 		{Name: "seed", Default: 0, Min: 0, Max: 1 << 52, Integer: true, Doc: "projection seed (mixed with the layer's scope)"},
 		{Name: "chunk", Default: 0, Min: 0, Max: 1 << 20, Integer: true, Doc: "causal chunk length; 0 about sqrt(n)"},
 		{Name: "feature_chunk", Default: 0, Min: 0, Max: 65536, Integer: true, Doc: "features per Toeplitz product; 0 all"},
-		{Name: "toeplitz", Default: 0, Min: 0, Max: 3, Integer: true, Doc: "0 auto, 1 dense, 2 block-spectral, 3 native fft"},
+		{Name: "toeplitz", Choices: toeplitz.MethodNames, Doc: "Toeplitz product: auto (by backend capabilities), dense, block-spectral or native fft"},
 		{Name: "block_size", Default: 0, Min: 0, Max: 4096, Integer: true, Doc: "block-spectral n2; 0 automatic"},
 	}
 }
 
-func newRandomFeatures(kind string, rpe bool, specs []posenc.Param, given map[string]float64) (attention.Mechanism, error) {
-	p, err := posenc.CheckParams("attention "+kind, specs, given)
-	if err != nil {
-		return nil, err
-	}
+func newRandomFeatures(kind string, rpe bool, p params.Values) (attention.Mechanism, error) {
 	r := &RandomFeatures{Kind: kind, RPE: rpe, Normalize: p.Bool("normalize"),
 		Chunk: p.Int("chunk"), FeatureChunk: p.Int("feature_chunk"), Redraw: p.Int("redraw"),
 		Toeplitz: toeplitz.Options{Method: toeplitz.Method(p.Int("toeplitz")), BlockSize: p.Int("block_size")},
@@ -187,13 +184,24 @@ func newRandomFeatures(kind string, rpe bool, specs []posenc.Param, given map[st
 	return r, nil
 }
 
+// SizeParam is "m"; Performer approximates softmax attention, q.k/sqrt(d) (Choromanski et al.
+// 2021). kernelized_rpe's NPRF kernel exp(q.k/|q||k|) has no softmax counterpart here.
+func (r *RandomFeatures) SizeParam() string { return "m" }
+
+func (r *RandomFeatures) Reference() (string, params.Given, int) {
+	if r.RPE || r.Normalize {
+		return "", nil, 0
+	}
+	return "softmax", nil, 0
+}
+
 func init() {
-	perf := randomFeatureParams(1, 0, 1e-6)
-	attention.Register("performer", func(p map[string]float64) (attention.Mechanism, error) {
-		return newRandomFeatures("performer", false, perf, p)
-	})
-	rpe := randomFeatureParams(0, 1, 0)
-	attention.Register("kernelized_rpe", func(p map[string]float64) (attention.Mechanism, error) {
-		return newRandomFeatures("kernelized_rpe", true, rpe, p)
-	})
+	attention.Register(&attention.Spec{Name: "performer", Doc: "FAVOR+ (Choromanski et al. 2021): PRF features, linear attention, no relative encodings",
+		Params: randomFeatureParams(1, 0, 1e-6),
+		New:    func(p params.Values) (attention.Mechanism, error) { return newRandomFeatures("performer", false, p) }})
+	attention.Register(&attention.Spec{Name: "kernelized_rpe", Doc: "Luo et al. 2021: random features times the Toeplitz matrix exp(b_{j-i}), by FFT",
+		Params: randomFeatureParams(0, 1, 0),
+		New: func(p params.Values) (attention.Mechanism, error) {
+			return newRandomFeatures("kernelized_rpe", true, p)
+		}})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/features"
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
@@ -36,7 +37,7 @@ func (s *SchoenbAt) RedrawEvery() int { return s.Redraw }
 
 // CheckModel rejects relative encodings.
 func (*SchoenbAt) CheckModel(enc posenc.Encoding, _ bool) error {
-	if enc.Family() == posenc.FamilyRelative {
+	if isRelative(enc) {
 		return fmt.Errorf("schoenbat has no attention matrix to add a relative bias to; use an absolute or QK encoding")
 	}
 	return nil
@@ -68,24 +69,26 @@ func (s *SchoenbAt) Attend(scope *model.Scope, q, k, v *Node, opt attention.Opti
 	return out, probs
 }
 
+// SizeParam is "features"; the reference is SchoenbAt's own kernel at 8192 features.
+func (*SchoenbAt) SizeParam() string { return "features" }
+
+func (*SchoenbAt) Reference() (string, params.Given, int) { return "schoenbat", nil, 8192 }
+
 func init() {
-	specs := []posenc.Param{
-		{Name: "features", Default: 128, Min: 2, Max: 65536, Integer: true, Doc: "D, including the constant feature"},
-		{Name: "dotf", Default: 0, Min: 0, Max: 4, Integer: true, Doc: "0 exp, 1 inverse, 2 logi, 3 trigh, 4 sqrt"},
-		{Name: "max_degree", Default: 20, Min: 1, Max: 64, Integer: true, Doc: "Maclaurin truncation"},
-		{Name: "redraw", Default: 0, Min: 0, Max: 1 << 30, Integer: true, Doc: "redraw every N optimizer steps; 0 never (reference)"},
-		{Name: "seed", Default: 0, Min: 0, Max: 1 << 52, Integer: true},
-	}
-	attention.Register("schoenbat", func(given map[string]float64) (attention.Mechanism, error) {
-		p, err := posenc.CheckParams("attention schoenbat", specs, given)
-		if err != nil {
-			return nil, err
-		}
-		m := features.Map{Kind: features.Maclaurin, M: p.Int("features"), Dot: features.DotKernel(p.Int("dotf")),
-			MaxDegree: p.Int("max_degree"), Seed: uint64(p["seed"])}
-		if err := m.Validate(); err != nil {
-			return nil, fmt.Errorf("attention schoenbat: %w", err)
-		}
-		return &SchoenbAt{Map: m, Redraw: p.Int("redraw")}, nil
-	})
+	attention.Register(&attention.Spec{Name: "schoenbat", Doc: "random Maclaurin features with pre-SBN and post-SBN (Guo et al. 2025)",
+		Params: []params.Param{
+			{Name: "features", Default: 128, Min: 2, Max: 65536, Integer: true, Doc: "D, including the constant feature"},
+			{Name: "dotf", Choices: features.DotNames, Doc: "dot-product kernel: exp, inverse, logi, trigh or sqrt"},
+			{Name: "max_degree", Default: 20, Min: 1, Max: 64, Integer: true, Doc: "Maclaurin truncation"},
+			{Name: "redraw", Default: 0, Min: 0, Max: 1 << 30, Integer: true, Doc: "redraw every N optimizer steps; 0 never (reference)"},
+			{Name: "seed", Default: 0, Min: 0, Max: 1 << 52, Integer: true},
+		},
+		New: func(p params.Values) (attention.Mechanism, error) {
+			m := features.Map{Kind: features.Maclaurin, M: p.Int("features"), Dot: features.DotKernel(p.Int("dotf")),
+				MaxDegree: p.Int("max_degree"), Seed: uint64(p["seed"])}
+			if err := m.Validate(); err != nil {
+				return nil, fmt.Errorf("attention schoenbat: %w", err)
+			}
+			return &SchoenbAt{Map: m, Redraw: p.Int("redraw")}, nil
+		}})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
@@ -39,7 +40,7 @@ func (*Skyformer) CheckModel(enc posenc.Encoding, causal bool) error {
 	if causal {
 		return fmt.Errorf("skyformer is bidirectional only (its landmarks mix every position); use it in a classifier (Classes > 0)")
 	}
-	if enc.Family() == posenc.FamilyRelative {
+	if isRelative(enc) {
 		return fmt.Errorf("skyformer has no attention matrix to add a relative bias to; use an absolute or QK encoding")
 	}
 	return nil
@@ -164,18 +165,21 @@ func seq(n int) []int {
 	return s
 }
 
+// SizeParam is "landmarks"; the reference is Skyformer's own Gaussian kernel with every key a
+// landmark (size -1: the sequence length).
+func (*Skyformer) SizeParam() string { return "landmarks" }
+
+func (*Skyformer) Reference() (string, params.Given, int) { return "skyformer", nil, -1 }
+
 func init() {
-	specs := []posenc.Param{
-		{Name: "landmarks", Default: 128, Min: 2, Max: 8192, Integer: true, Doc: "Nystrom landmarks, half from queries, half from keys"},
-		{Name: "gamma", Default: 0.1, Min: 0, Max: 100, Doc: "ridge added to the landmark kernel"},
-		{Name: "pinv", Default: 0, Min: 0, Max: 1, Integer: true, Doc: "0: reference 6 Newton-Schulz iterations; 1: convergent (40)"},
-		{Name: "iters", Default: 0, Min: 0, Max: 1000, Integer: true, Doc: "Newton-Schulz iterations; 0 by pinv"},
-	}
-	attention.Register("skyformer", func(given map[string]float64) (attention.Mechanism, error) {
-		p, err := posenc.CheckParams("attention skyformer", specs, given)
-		if err != nil {
-			return nil, err
-		}
-		return &Skyformer{Landmarks: p.Int("landmarks"), Gamma: p["gamma"], Pinv: p.Int("pinv"), Iters: p.Int("iters")}, nil
-	})
+	attention.Register(&attention.Spec{Name: "skyformer", Doc: "Gaussian kernel with Nystrom landmarks (Chen et al. 2021); bidirectional only",
+		Params: []params.Param{
+			{Name: "landmarks", Default: 128, Min: 2, Max: 8192, Integer: true, Doc: "Nystrom landmarks, half from queries, half from keys"},
+			{Name: "gamma", Default: 0.1, Min: 0, Max: 100, Doc: "ridge added to the landmark kernel"},
+			{Name: "pinv", Choices: []string{"reference", "convergent"}, Doc: "pseudo-inverse: the reference's 6 Newton-Schulz iterations or 40"},
+			{Name: "iters", Default: 0, Min: 0, Max: 1000, Integer: true, Doc: "Newton-Schulz iterations; 0 by pinv"},
+		},
+		New: func(p params.Values) (attention.Mechanism, error) {
+			return &Skyformer{Landmarks: p.Int("landmarks"), Gamma: p["gamma"], Pinv: p.Int("pinv"), Iters: p.Int("iters")}, nil
+		}})
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 // nsReference is the reference's iterative inverse in float64 plain Go for one l x l matrix.
@@ -243,7 +245,7 @@ func TestMaclaurinKernelError(t *testing.T) {
 	}{{64, 0.05}, {256, 0.02}} {
 		mean := 0.0
 		for s := range 10 {
-			sch, err := attention.New("schoenbat", map[string]float64{"features": float64(tc.dim), "seed": float64(s)})
+			sch, err := attention.New("schoenbat", params.Given{"features": float64(tc.dim), "seed": float64(s)})
 			if err != nil {
 				t.Fatal(err)
 			}

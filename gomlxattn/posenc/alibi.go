@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -15,8 +17,7 @@ type ALiBi struct {
 	Causal bool
 }
 
-func (ALiBi) Name() string   { return "alibi" }
-func (ALiBi) Family() Family { return FamilyRelative }
+func (ALiBi) Name() string { return "alibi" }
 
 // ALiBiSlopes returns the reference get_slopes(n): 2^(-8h/n) for a power of two n, otherwise
 // the slopes of the largest power of two c < n followed by every other slope of 2c.
@@ -49,8 +50,8 @@ func (a ALiBi) Coefficients(_ *model.Scope, g *Graph, n int, dtype dtypes.DType)
 }
 
 func init() {
-	Register(&Spec{Name: "alibi", Family: FamilyRelative, Doc: "ALiBi fixed linear biases",
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "alibi", Doc: "ALiBi fixed linear biases",
+		New: func(p params.Values, env Env) (Encoding, error) {
 			return ALiBi{Slopes: ALiBiSlopes(env.NumHeads), Causal: env.Causal}, nil
 		}})
 }

@@ -13,7 +13,7 @@ import (
 
 // Curve returns, for kernel-shape plots, each head's bias against the distance d = 0..maxDist to a
 // past key: curve[h][d] = b_h(-d), using the variables of store under scopePath (for a
-// transformer.Model: "/relpos", or "/layer_<l>/relpos" with per-layer encodings). KERPLE
+// transformer.Model: "/relpos", or "/layer_<l>/relpos" with per-layer encodings: attention.BiasScope). KERPLE
 // parameters are read after projection. FIRE depends on the query position; its curve is the row
 // of query i = maxDist (it builds a [maxDist+1]^2 matrix, so keep maxDist modest). Variables are
 // Float32, as in transformer.Model.
@@ -24,7 +24,7 @@ func Curve(b compute.Backend, store *model.Store, scopePath string, enc Encoding
 	_, toeplitz := enc.(Toeplitz)
 	_, matrix := enc.(Matrix)
 	if !toeplitz && !matrix {
-		return nil, fmt.Errorf("posenc.Curve: encoding %q is not a relative bias (family %s)", enc.Name(), enc.Family())
+		return nil, fmt.Errorf("posenc.Curve: encoding %q is not a relative bias", enc.Name())
 	}
 	n := maxDist + 1
 	exec, err := model.NewExec(b, store, func(root *model.Scope, g *Graph) *Node {

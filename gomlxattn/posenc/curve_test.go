@@ -7,7 +7,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
 func TestCurve(t *testing.T) {

@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -19,8 +21,7 @@ type FIRE struct {
 	Causal          bool
 }
 
-func (FIRE) Name() string   { return "fire" }
-func (FIRE) Family() Family { return FamilyRelative }
+func (FIRE) Name() string { return "fire" }
 
 // Input returns the normalised MLP input [n, n] for queries i (rows) and keys j (columns).
 func (f FIRE) Input(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node {
@@ -63,13 +64,13 @@ func shapesScalar(v float64, dtype dtypes.DType) any {
 }
 
 func init() {
-	Register(&Spec{Name: "fire", Family: FamilyRelative, Doc: "FIRE functional interpolation (MLP of normalised log distance)",
-		Params: []Param{
+	Register(&Spec{Name: "fire", Doc: "FIRE functional interpolation (MLP of normalised log distance)",
+		Params: []params.Param{
 			{Name: "width", Default: 32, Min: 1, Max: 4096, Integer: true, Doc: "MLP hidden width"},
 			{Name: "init_c", Default: 0.1, Min: 1e-6, Max: 1e6},
 			{Name: "init_l", Default: 512, Min: 1, Max: 1e9, Doc: "initial threshold L"},
 		},
-		New: func(p Params, env Env) (Encoding, error) {
+		New: func(p params.Values, env Env) (Encoding, error) {
 			return FIRE{NumHeads: env.NumHeads, Width: p.Int("width"), InitC: p["init_c"], InitL: p["init_l"],
 				Eps: 1e-6, Causal: env.Causal}, nil
 		}})

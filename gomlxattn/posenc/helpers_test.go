@@ -10,12 +10,14 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
-func mustNew(t *testing.T, kind string, params map[string]float64, env posenc.Env) posenc.Encoding {
+func mustNew(t *testing.T, kind string, p params.Given, env posenc.Env) posenc.Encoding {
 	t.Helper()
-	e, err := posenc.New(posenc.Config{Kind: kind, Params: params}, env)
+	e, err := posenc.New(posenc.Config{Kind: kind, Params: p}, env)
 	if err != nil {
 		t.Fatal(err)
 	}

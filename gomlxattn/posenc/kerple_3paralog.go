@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -13,8 +15,7 @@ type Kerple3ParaLog struct {
 	Causal   bool
 }
 
-func (Kerple3ParaLog) Name() string   { return "kerple_3paralog" }
-func (Kerple3ParaLog) Family() Family { return FamilyRelative }
+func (Kerple3ParaLog) Name() string { return "kerple_3paralog" }
 
 // Coefficients returns -r1 * log1p(r2 * d(k)^r3).
 func (e Kerple3ParaLog) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node {
@@ -26,8 +27,8 @@ func (e Kerple3ParaLog) Coefficients(scope *model.Scope, g *Graph, n int, dtype 
 }
 
 func init() {
-	Register(&Spec{Name: "kerple_3paralog", Family: FamilyRelative, Doc: "KERPLE 3-parameter log kernel -r1*log(1+r2*d^r3)",
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "kerple_3paralog", Doc: "KERPLE 3-parameter log kernel -r1*log(1+r2*d^r3)",
+		New: func(p params.Values, env Env) (Encoding, error) {
 			return Kerple3ParaLog{NumHeads: env.NumHeads, Causal: env.Causal}, nil
 		}})
 }

@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -14,8 +16,7 @@ type KerpleBiasWeight struct {
 	Causal   bool
 }
 
-func (KerpleBiasWeight) Name() string   { return "kerple_biaswht" }
-func (KerpleBiasWeight) Family() Family { return FamilyRelative }
+func (KerpleBiasWeight) Name() string { return "kerple_biaswht" }
 
 // Coefficients returns the bias -r1 * d^r2.
 func (e KerpleBiasWeight) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node {
@@ -34,8 +35,8 @@ func (e KerpleBiasWeight) WeightCoefficients(scope *model.Scope, g *Graph, n int
 }
 
 func init() {
-	Register(&Spec{Name: "kerple_biaswht", Family: FamilyRelative, Doc: "KERPLE bias+wht: logit*exp(-r3*d^r4) - r1*d^r2",
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "kerple_biaswht", Doc: "KERPLE bias+wht: logit*exp(-r3*d^r4) - r1*d^r2",
+		New: func(p params.Values, env Env) (Encoding, error) {
 			return KerpleBiasWeight{NumHeads: env.NumHeads, Causal: env.Causal}, nil
 		}})
 }

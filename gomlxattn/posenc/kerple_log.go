@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -13,8 +15,7 @@ type KerpleLog struct {
 	Causal   bool
 }
 
-func (KerpleLog) Name() string   { return "kerple_log" }
-func (KerpleLog) Family() Family { return FamilyRelative }
+func (KerpleLog) Name() string { return "kerple_log" }
 
 // Coefficients returns -r1 * log1p(r2 * d(k)).
 func (e KerpleLog) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node {
@@ -25,8 +26,8 @@ func (e KerpleLog) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtype
 }
 
 func init() {
-	Register(&Spec{Name: "kerple_log", Family: FamilyRelative, Doc: "KERPLE logarithmic kernel -r1*log(1+r2*d)",
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "kerple_log", Doc: "KERPLE logarithmic kernel -r1*log(1+r2*d)",
+		New: func(p params.Values, env Env) (Encoding, error) {
 			return KerpleLog{NumHeads: env.NumHeads, Causal: env.Causal}, nil
 		}})
 }

@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -13,8 +15,7 @@ type KerplePower struct {
 	Causal   bool
 }
 
-func (KerplePower) Name() string   { return "kerple_power" }
-func (KerplePower) Family() Family { return FamilyRelative }
+func (KerplePower) Name() string { return "kerple_power" }
 
 // Coefficients returns -r1 * d(k)^r2 with a finite gradient at d = 0.
 func (e KerplePower) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node {
@@ -25,8 +26,8 @@ func (e KerplePower) Coefficients(scope *model.Scope, g *Graph, n int, dtype dty
 }
 
 func init() {
-	Register(&Spec{Name: "kerple_power", Family: FamilyRelative, Doc: "KERPLE power kernel -r1*d^r2",
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "kerple_power", Doc: "KERPLE power kernel -r1*d^r2",
+		New: func(p params.Values, env Env) (Encoding, error) {
 			return KerplePower{NumHeads: env.NumHeads, Causal: env.Causal}, nil
 		}})
 }

@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"fmt"
 
 	"github.com/gomlx/compute/shapes"
@@ -15,7 +17,6 @@ type Learned struct {
 }
 
 func (Learned) Name() string     { return "learned" }
-func (Learned) Family() Family   { return FamilyAbsolute }
 func (l Learned) MaxSeqLen() int { return l.MaxLen }
 
 // Embed adds rows 0..T-1 of the table to x [B, T, D].
@@ -31,9 +32,9 @@ func (l Learned) Embed(scope *model.Scope, x *Node) *Node {
 }
 
 func init() {
-	Register(&Spec{Name: "learned", Family: FamilyAbsolute, Doc: "learned absolute positions added to embeddings",
-		Params: []Param{{Name: "max_len", Default: 512, Min: 1, Max: 1 << 20, Integer: true, Doc: "rows of the table"}},
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "learned", Doc: "learned absolute positions added to embeddings",
+		Params: []params.Param{{Name: "max_len", Default: 512, Min: 1, Max: 1 << 20, Integer: true, Doc: "rows of the table"}},
+		New: func(p params.Values, env Env) (Encoding, error) {
 			if env.Width < 1 {
 				return nil, fmt.Errorf("posenc learned: Width = %d is invalid, want >= 1", env.Width)
 			}

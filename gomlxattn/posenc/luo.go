@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -15,8 +17,7 @@ type LuoRPE struct {
 	NumHeads, MaxLen int
 }
 
-func (LuoRPE) Name() string   { return "luo_rpe" }
-func (LuoRPE) Family() Family { return FamilyRelative }
+func (LuoRPE) Name() string { return "luo_rpe" }
 
 // Coefficients gathers the table [2 MaxLen - 1, H] at the clipped offsets.
 func (l LuoRPE) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) *Node {
@@ -32,12 +33,12 @@ func (l LuoRPE) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.D
 }
 
 func init() {
-	Register(&Spec{Name: "luo_rpe", Family: FamilyRelative,
+	Register(&Spec{Name: "luo_rpe",
 		Doc: "Luo et al. 2021 learned per-offset bias b_{j-i} per head (zero init, clipped beyond max_len)",
-		Params: []Param{
+		Params: []params.Param{
 			{Name: "max_len", Default: 1024, Min: 1, Max: 1 << 20, Integer: true, Doc: "offsets |j-i| < max_len get their own entry"},
 		},
-		New: func(p Params, env Env) (Encoding, error) {
+		New: func(p params.Values, env Env) (Encoding, error) {
 			return LuoRPE{NumHeads: env.NumHeads, MaxLen: p.Int("max_len")}, nil
 		}})
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 func TestALiBiSlopes(t *testing.T) {
@@ -221,12 +223,12 @@ func TestConfigErrors(t *testing.T) {
 		want []string
 	}{
 		{posenc.Config{Kind: "kerple_cubic"}, env, []string{`"kerple_cubic"`, "kerple_log", "alibi"}},
-		{posenc.Config{Kind: "rotary", Params: map[string]float64{"fraction": 1.5}}, env, []string{"fraction", "1.5", "[1e-06, 1]"}},
-		{posenc.Config{Kind: "rotary", Params: map[string]float64{"bse": 2}}, env, []string{`"bse"`, "base"}},
+		{posenc.Config{Kind: "rotary", Params: params.Given{"fraction": 1.5}}, env, []string{"fraction", "1.5", "[1e-06, 1]"}},
+		{posenc.Config{Kind: "rotary", Params: params.Given{"bse": 2}}, env, []string{`"bse"`, "base"}},
 		{posenc.Config{Kind: "rotary"}, posenc.Env{NumHeads: 4, HeadDim: 7, Width: 28}, []string{"HeadDim 7", "even"}},
-		{posenc.Config{Kind: "t5", Params: map[string]float64{"buckets": 31.5}}, env, []string{"buckets", "31.5", "integer"}},
+		{posenc.Config{Kind: "t5", Params: params.Given{"buckets": 31.5}}, env, []string{"buckets", "31.5", "integer"}},
 		{posenc.Config{Kind: "sinusoidal"}, posenc.Env{NumHeads: 1, HeadDim: 7, Width: 7}, []string{"Width = 7", "even"}},
-		{posenc.Config{Kind: "learned", Params: map[string]float64{"max_len": 0}}, env, []string{"max_len", "0", "[1,"}},
+		{posenc.Config{Kind: "learned", Params: params.Given{"max_len": 0}}, env, []string{"max_len", "0", "[1,"}},
 		{posenc.Config{Kind: "alibi"}, posenc.Env{NumHeads: 0, HeadDim: 8}, []string{"NumHeads = 0", ">= 1"}},
 	}
 	for _, c := range cases {

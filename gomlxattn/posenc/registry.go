@@ -3,12 +3,14 @@ package posenc
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
-// Family says where an encoding enters the network.
+// Family says where an encoding enters the network. It is derived from the interfaces the
+// encoding implements (FamilyOf), so it cannot disagree with them.
 type Family int
 
 const (
@@ -22,13 +24,40 @@ func (f Family) String() string {
 	return [...]string{"none", "absolute", "qk", "relative"}[f]
 }
 
-// Param describes one numeric parameter of an encoding: its default and its valid closed range.
-type Param struct {
-	Name     string
-	Default  float64
-	Min, Max float64
-	Integer  bool
-	Doc      string
+// None is implemented by encodings that add no positional information on purpose (NoPE), so
+// that an encoding with no form at all is an error rather than silently nothing.
+type None interface {
+	Encoding
+	NoPosition()
+}
+
+// FamilyOf returns the family of enc from the interfaces it implements: exactly one of None,
+// Absolute, QK, Toeplitz (or WeightedToeplitz) and Matrix; anything else is an error.
+func FamilyOf(enc Encoding) (Family, error) {
+	var fams []Family
+	var forms []string
+	add := func(ok bool, f Family, form string) {
+		if ok {
+			fams, forms = append(fams, f), append(forms, form)
+		}
+	}
+	_, none := enc.(None)
+	_, abs := enc.(Absolute)
+	_, qk := enc.(QK)
+	_, toe := enc.(Toeplitz)
+	_, mat := enc.(Matrix)
+	add(none, FamilyNone, "None")
+	add(abs, FamilyAbsolute, "Absolute")
+	add(qk, FamilyQK, "QK")
+	add(toe, FamilyRelative, "Toeplitz")
+	add(mat, FamilyRelative, "Matrix")
+	switch len(fams) {
+	case 1:
+		return fams[0], nil
+	case 0:
+		return 0, fmt.Errorf("posenc %s: the encoding implements none of None, Absolute, QK, Toeplitz and Matrix, want exactly one", enc.Name())
+	}
+	return 0, fmt.Errorf("posenc %s: the encoding implements %s, want exactly one form", enc.Name(), strings.Join(forms, " and "))
 }
 
 // Env is what an encoding may depend on besides its own parameters.
@@ -43,32 +72,21 @@ type Env struct {
 // Spec is a registered encoding.
 type Spec struct {
 	Name   string
-	Family Family
 	Doc    string
-	Params []Param
+	Params []params.Param
 	// New builds the encoding from validated parameters.
-	New func(p Params, env Env) (Encoding, error)
+	New func(p params.Values, env Env) (Encoding, error)
 }
 
-// Params holds validated parameter values by name.
-type Params map[string]float64
-
-// Int returns an integer parameter.
-func (p Params) Int(name string) int { return int(p[name]) }
-
-// Bool returns a 0/1 parameter as a bool.
-func (p Params) Bool(name string) bool { return p[name] != 0 }
-
-// Encoding is the common interface; each family adds its own methods.
+// Encoding is the common interface; each family adds its own methods (see FamilyOf).
 type Encoding interface {
 	Name() string
-	Family() Family
 }
 
 // Config selects an encoding and its parameters; it is the JSON form used by experiments.
 type Config struct {
-	Kind   string             `json:"kind"`
-	Params map[string]float64 `json:"params,omitempty"`
+	Kind   string       `json:"kind"`
+	Params params.Given `json:"params,omitempty"`
 	// PerLayer gives every layer its own parameters instead of one set shared across layers
 	// (the reference code shares KERPLE and T5 across layers).
 	PerLayer bool `json:"per_layer,omitempty"`
@@ -96,7 +114,7 @@ func Lookup(name string) (*Spec, bool) {
 }
 
 // Resolve validates cfg and fills in defaults; errors name the field, the value and the valid range.
-func Resolve(cfg Config) (*Spec, Params, error) {
+func Resolve(cfg Config) (*Spec, params.Values, error) {
 	kind := cfg.Kind
 	if kind == "" {
 		kind = "none"
@@ -105,7 +123,7 @@ func Resolve(cfg Config) (*Spec, Params, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("posenc: kind %q is unknown, valid kinds: %s", cfg.Kind, strings.Join(Names(), ", "))
 	}
-	p, err := CheckParams("posenc "+kind, s.Params, cfg.Params)
+	p, err := params.Check("posenc "+kind, s.Params, cfg.Params)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,35 +142,12 @@ func New(cfg Config, env Env) (Encoding, error) {
 	if env.HeadDim < 1 {
 		return nil, fmt.Errorf("posenc %s: HeadDim = %d is invalid, want >= 1", s.Name, env.HeadDim)
 	}
-	return s.New(p, env)
-}
-
-// CheckParams fills the defaults of specs and validates the given values; errors are prefixed
-// with owner and name the parameter, the value and the valid range.
-func CheckParams(owner string, specs []Param, given map[string]float64) (Params, error) {
-	p := Params{}
-	for _, ps := range specs {
-		p[ps.Name] = ps.Default
+	enc, err := s.New(p, env)
+	if err != nil {
+		return nil, err
 	}
-	for _, k := range slices.Sorted(maps.Keys(given)) {
-		v := given[k]
-		i := slices.IndexFunc(specs, func(ps Param) bool { return ps.Name == k })
-		if i < 0 {
-			valid := make([]string, len(specs))
-			for j, ps := range specs {
-				valid[j] = ps.Name
-			}
-			return nil, fmt.Errorf("%s: parameter %q is unknown, valid parameters: [%s]", owner, k, strings.Join(valid, ", "))
-		}
-		ps := specs[i]
-		if math.IsNaN(v) || v < ps.Min || v > ps.Max || (ps.Integer && v != math.Trunc(v)) {
-			what := "a number"
-			if ps.Integer {
-				what = "an integer"
-			}
-			return nil, fmt.Errorf("%s: parameter %q = %v is invalid, want %s in [%v, %v]", owner, k, v, what, ps.Min, ps.Max)
-		}
-		p[k] = v
+	if _, err := FamilyOf(enc); err != nil {
+		return nil, err
 	}
-	return p, nil
+	return enc, nil
 }

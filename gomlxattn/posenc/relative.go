@@ -5,6 +5,8 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 )
 
 // Toeplitz is a relative encoding that depends on the offset k = j - i alone.
@@ -46,24 +48,6 @@ func Distances(g *Graph, n int, causal bool, dtype dtypes.DType) *Node {
 	return Abs(k)
 }
 
-// Expand turns Toeplitz coefficients [H, 2n-1] into the matrix [H, n, n] with
-// M[h, i, j] = coef[h, j-i+n-1], without a gather: the rows of coef padded to 2n, tiled n
-// times and re-read with row length 2n-1, are shifted by one per row.
-func Expand(coef *Node, n int) *Node {
-	h := coef.Shape().Dim(0)
-	if coef.Shape().Dim(1) != 2*n-1 {
-		panicf("posenc.Expand: coefficients have shape %s, want [H, %d]", coef.Shape(), 2*n-1)
-	}
-	if n == 1 {
-		return Reshape(coef, h, 1, 1)
-	}
-	e := Concatenate([]*Node{coef, ZerosLike(Slice(coef, AxisRange(), AxisRange(0, 1)))}, 1) // [H, 2n]
-	t := BroadcastToDims(ExpandAxes(e, 1), h, n, 2*n)                                        // [H, n, 2n]
-	t = Slice(Reshape(t, h, 2*n*n), AxisRange(), AxisRange(0, n*(2*n-1)))
-	t = Reshape(t, h, n, 2*n-1)
-	return Slice(t, AxisRange(), AxisRange(), AxisRange(n-1, 2*n-1))
-}
-
 // Bias is the relative encoding of one forward pass, computed once and shared by the layers
 // that use it. Softmax attention reads Matrix; kernelized attention reads Coef.
 type Bias struct {
@@ -99,7 +83,7 @@ func (b *Bias) IsToeplitz() bool { return b.Coef != nil }
 // Matrix returns the [H, n, n] additive bias.
 func (b *Bias) Matrix() *Node {
 	if b.matrix == nil {
-		b.matrix = Expand(b.Coef, b.N)
+		b.matrix = toeplitz.Expand(b.Coef, b.N)
 	}
 	return b.matrix
 }
@@ -110,7 +94,7 @@ func (b *Bias) WeightMatrix() *Node {
 		return nil
 	}
 	if b.wmatrix == nil {
-		b.wmatrix = Expand(b.Weight, b.N)
+		b.wmatrix = toeplitz.Expand(b.Weight, b.N)
 	}
 	return b.wmatrix
 }

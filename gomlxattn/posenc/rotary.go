@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"fmt"
 	"math"
 
@@ -17,8 +19,7 @@ type Rotary struct {
 	Interleaved     bool
 }
 
-func (Rotary) Name() string   { return "rotary" }
-func (Rotary) Family() Family { return FamilyQK }
+func (Rotary) Name() string { return "rotary" }
 
 // EncodeQK rotates q and k [B, T, H, Dh] at positions 0..T-1.
 func (r Rotary) EncodeQK(q, k *Node) (*Node, *Node) {
@@ -73,13 +74,13 @@ func rotateHalf(x *Node, interleaved bool) *Node {
 }
 
 func init() {
-	Register(&Spec{Name: "rotary", Family: FamilyQK, Doc: "rotary position embedding (GPT-NeoX half-split by default)",
-		Params: []Param{
+	Register(&Spec{Name: "rotary", Doc: "rotary position embedding (GPT-NeoX half-split by default)",
+		Params: []params.Param{
 			{Name: "base", Default: 10000, Min: 2, Max: 1e12, Doc: "frequency base"},
 			{Name: "fraction", Default: 1, Min: 1e-6, Max: 1, Doc: "fraction of each head's dimensions that rotate"},
 			{Name: "interleaved", Default: 0, Min: 0, Max: 1, Integer: true, Doc: "1: GPT-J pairs (2i, 2i+1)"},
 		},
-		New: func(p Params, env Env) (Encoding, error) {
+		New: func(p params.Values, env Env) (Encoding, error) {
 			rot := int(float64(env.HeadDim) * p["fraction"])
 			if rot < 2 || rot%2 != 0 {
 				return nil, fmt.Errorf("posenc rotary: rotated dimensions = int(HeadDim %d * fraction %v) = %d is invalid, want an even number >= 2",

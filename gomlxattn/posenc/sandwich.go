@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -15,8 +17,7 @@ type Sandwich struct {
 	Causal        bool
 }
 
-func (Sandwich) Name() string   { return "sandwich" }
-func (Sandwich) Family() Family { return FamilyRelative }
+func (Sandwich) Name() string { return "sandwich" }
 
 // Value returns b_h(d) in float64 for head h (0-based) and distance d.
 func (s Sandwich) Value(h int, d float64) float64 {
@@ -35,9 +36,9 @@ func (s Sandwich) Coefficients(_ *model.Scope, g *Graph, n int, dtype dtypes.DTy
 }
 
 func init() {
-	Register(&Spec{Name: "sandwich", Family: FamilyRelative, Doc: "Sandwich parameter-free log-like bias",
-		Params: []Param{{Name: "dim", Default: 0, Min: 0, Max: 1 << 16, Integer: true, Doc: "D of the sinusoids; 0 = head dimension"}},
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "sandwich", Doc: "Sandwich parameter-free log-like bias",
+		Params: []params.Param{{Name: "dim", Default: 0, Min: 0, Max: 1 << 16, Integer: true, Doc: "D of the sinusoids; 0 = head dimension"}},
+		New: func(p params.Values, env Env) (Encoding, error) {
 			d := p.Int("dim")
 			if d == 0 {
 				d = env.HeadDim

@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"fmt"
 	"math"
 
@@ -15,8 +17,7 @@ type Sinusoidal struct {
 	Base  float64
 }
 
-func (Sinusoidal) Name() string   { return "sinusoidal" }
-func (Sinusoidal) Family() Family { return FamilyAbsolute }
+func (Sinusoidal) Name() string { return "sinusoidal" }
 
 // Table returns the [T, D] table in float64.
 func (s Sinusoidal) Table(t int) [][]float64 {
@@ -40,9 +41,9 @@ func (s Sinusoidal) Embed(_ *model.Scope, x *Node) *Node {
 }
 
 func init() {
-	Register(&Spec{Name: "sinusoidal", Family: FamilyAbsolute, Doc: "fixed sinusoidal absolute positions ([sin | cos] halves)",
-		Params: []Param{{Name: "base", Default: 10000, Min: 2, Max: 1e12}},
-		New: func(p Params, env Env) (Encoding, error) {
+	Register(&Spec{Name: "sinusoidal", Doc: "fixed sinusoidal absolute positions ([sin | cos] halves)",
+		Params: []params.Param{{Name: "base", Default: 10000, Min: 2, Max: 1e12}},
+		New: func(p params.Values, env Env) (Encoding, error) {
 			if env.Width < 2 || env.Width%2 != 0 {
 				return nil, fmt.Errorf("posenc sinusoidal: Width = %d is invalid, want an even number >= 2", env.Width)
 			}

@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"fmt"
 	"math"
 
@@ -19,8 +21,7 @@ type T5 struct {
 	Scale                          float64
 }
 
-func (T5) Name() string   { return "t5" }
-func (T5) Family() Family { return FamilyRelative }
+func (T5) Name() string { return "t5" }
 
 // T5Bucket maps n = i - j (query minus key) to a bucket. Causal: all buckets for the past,
 // n < 0 -> 0. Bidirectional: half the buckets per side, future keys offset by buckets/2.
@@ -59,16 +60,17 @@ func (t T5) Coefficients(scope *model.Scope, g *Graph, n int, dtype dtypes.DType
 }
 
 func init() {
-	Register(&Spec{Name: "t5", Family: FamilyRelative, Doc: "T5 bucketed relative bias (scaled by sqrt(d_h))",
-		Params: []Param{
+	Register(&Spec{Name: "t5", Doc: "T5 bucketed relative bias (scaled by sqrt(d_h))",
+		Params: []params.Param{
 			{Name: "buckets", Default: 32, Min: 2, Max: 4096, Integer: true},
 			{Name: "max_distance", Default: 128, Min: 2, Max: 1 << 24, Integer: true},
-			{Name: "bidirectional", Default: -1, Min: -1, Max: 1, Integer: true, Doc: "-1: bidirectional iff the model is not causal"},
+			{Name: "buckets_for", Choices: []string{"model", "causal", "bidirectional"},
+				Doc: "model: bidirectional buckets iff the model is not causal"},
 		},
-		New: func(p Params, env Env) (Encoding, error) {
+		New: func(p params.Values, env Env) (Encoding, error) {
 			bi := !env.Causal
-			if p["bidirectional"] >= 0 {
-				bi = p.Bool("bidirectional")
+			if c := p.Int("buckets_for"); c > 0 {
+				bi = c == 2
 			}
 			nb := p.Int("buckets")
 			if bi {

@@ -1,6 +1,8 @@
 package posenc
 
 import (
+	"github.com/attnbench/attnbench/gomlxattn/params"
+
 	"fmt"
 	"math"
 
@@ -17,8 +19,7 @@ type XPos struct {
 	ScaleBase, Gamma float64
 }
 
-func (XPos) Name() string   { return "xpos" }
-func (XPos) Family() Family { return FamilyQK }
+func (XPos) Name() string { return "xpos" }
 
 // Zeta returns zeta_k for k < d_h/2.
 func (x XPos) Zeta() []float64 {
@@ -51,14 +52,14 @@ func (x XPos) EncodeQK(q, k *Node) (*Node, *Node) {
 }
 
 func init() {
-	Register(&Spec{Name: "xpos", Family: FamilyQK, Doc: "xPos: rotary with exponential decay (interleaved pairs)",
-		Params: []Param{
+	Register(&Spec{Name: "xpos", Doc: "xPos: rotary with exponential decay (interleaved pairs)",
+		Params: []params.Param{
 			{Name: "base", Default: 10000, Min: 2, Max: 1e12},
 			{Name: "scale_base", Default: 512, Min: 1, Max: 1e9},
 			{Name: "gamma", Default: 0.4, Min: 1e-6, Max: 1e3},
 			{Name: "interleaved", Default: 1, Min: 0, Max: 1, Integer: true},
 		},
-		New: func(p Params, env Env) (Encoding, error) {
+		New: func(p params.Values, env Env) (Encoding, error) {
 			if env.HeadDim < 2 || env.HeadDim%2 != 0 {
 				return nil, fmt.Errorf("posenc xpos: HeadDim = %d is invalid, want an even number >= 2", env.HeadDim)
 			}

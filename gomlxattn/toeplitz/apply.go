@@ -17,23 +17,14 @@ const (
 	NativeFFT                   // the backend's RealFFT; panics where the backend has no FFT op
 )
 
-var methodNames = [...]string{"auto", "dense", "block", "fft"}
+// MethodNames are the names of the methods, indexed by Method.
+var MethodNames = []string{"auto", "dense", "block", "fft"}
 
 func (m Method) String() string {
-	if m < 0 || int(m) >= len(methodNames) {
+	if m < 0 || int(m) >= len(MethodNames) {
 		return fmt.Sprintf("Method(%d)", int(m))
 	}
-	return methodNames[m]
-}
-
-// ParseMethod maps "auto", "dense", "block" or "fft" to a Method.
-func ParseMethod(s string) (Method, error) {
-	for i, n := range methodNames {
-		if n == s {
-			return Method(i), nil
-		}
-	}
-	return 0, fmt.Errorf("toeplitz: method %q is unknown, want one of auto, dense, block, fft", s)
+	return MethodNames[m]
 }
 
 // DenseMaxN is the largest n for which Auto uses Dense on backends without FFT.

@@ -6,8 +6,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
-
-	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
 // plan is a block-spectral factorisation: the sequence is padded to np = n1h*n2 positions, the
@@ -192,8 +190,8 @@ func blockMatrix(c *Node, p plan, causal bool) *Node {
 		er = Concatenate([]*Node{ar, wr}, 2) // reversed E: length 2n2-1
 		ei = Concatenate([]*Node{ai, wi}, 2)
 	}
-	tr := posenc.Expand(Reshape(er, h*k, 2*n2-1), n2) // [H K, n2, n2]
-	ti := posenc.Expand(Reshape(ei, h*k, 2*n2-1), n2)
+	tr := Expand(Reshape(er, h*k, 2*n2-1), n2) // [H K, n2, n2]
+	ti := Expand(Reshape(ei, h*k, 2*n2-1), n2)
 	top := Concatenate([]*Node{tr, Neg(ti)}, 2)
 	bottom := Concatenate([]*Node{ti, tr}, 2)
 	return Concatenate([]*Node{top, bottom}, 1)

@@ -2,8 +2,6 @@ package toeplitz
 
 import (
 	. "github.com/gomlx/gomlx/core/graph"
-
-	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
 // applyDense expands T [H, n, n] and multiplies: O(n^2) memory and O(n^2 F) time.
@@ -12,7 +10,7 @@ func applyDense(c, x *Node, causal bool) *Node {
 	if causal {
 		c = Mul(c, causalMask(c))
 	}
-	t := posenc.Expand(c, n)                                        // [H, n(i), n(j)]
+	t := Expand(c, n)                                               // [H, n(i), n(j)]
 	return DotGeneral(t, []int{2}, []int{0}, x, []int{1}, []int{0}) // [H, n, F]
 }
 

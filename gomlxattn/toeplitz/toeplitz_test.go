@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
 // reference computes y = T(c) x, dL/dc and dL/dx for L = sum y*r in float64 plain Go.
@@ -166,17 +166,5 @@ func TestApplyLargeN(t *testing.T) {
 				t.Errorf("n=%d %s: relative error %.3g > 1e-5", n, e.what, err)
 			}
 		}
-	}
-}
-
-func TestParseMethod(t *testing.T) {
-	for _, m := range []toeplitz.Method{toeplitz.Auto, toeplitz.Dense, toeplitz.BlockSpectral, toeplitz.NativeFFT} {
-		got, err := toeplitz.ParseMethod(m.String())
-		if err != nil || got != m {
-			t.Errorf("ParseMethod(%q) = %v, %v", m.String(), got, err)
-		}
-	}
-	if _, err := toeplitz.ParseMethod("radix2"); err == nil {
-		t.Error("ParseMethod(radix2) succeeded, want an error")
 	}
 }

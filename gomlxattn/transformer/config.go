@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/attnbench/attnbench/gomlxattn/attention"
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
@@ -22,10 +24,10 @@ type Config struct {
 	AttnDropout float64 `json:"attn_dropout,omitempty"` // attention-probability dropout, in [0, 1)
 	TiedOutput  bool    `json:"tied_output,omitempty"`  // output layer shares the embedding table
 
-	Attention       string             `json:"attention,omitempty"` // mechanism; default "softmax"
-	AttentionParams map[string]float64 `json:"attention_params,omitempty"`
-	PosEnc          posenc.Config      `json:"posenc"`
-	Window          int                `json:"window,omitempty"` // band mask width; 0 = none
+	Attention       string        `json:"attention,omitempty"` // mechanism; default "softmax"
+	AttentionParams params.Given  `json:"attention_params,omitempty"`
+	PosEnc          posenc.Config `json:"posenc"`
+	Window          int           `json:"window,omitempty"` // band mask width; 0 = none
 
 	// Classes > 0 builds the bidirectional encoder classifier with that many classes;
 	// 0 builds the causal language model.
@@ -57,6 +59,12 @@ func (c Config) attentionKind() string {
 // Env is what positional encodings see of the model.
 func (c Config) Env() posenc.Env {
 	return posenc.Env{NumHeads: c.Heads, HeadDim: c.HeadDim(), Width: c.Width, Causal: c.Causal()}
+}
+
+// LayerConfig is the attention layer of every block.
+func (c Config) LayerConfig() attention.LayerConfig {
+	return attention.LayerConfig{Attention: c.Attention, AttentionParams: c.AttentionParams, PosEnc: c.PosEnc,
+		Heads: c.Heads, HeadDim: c.HeadDim(), Width: c.Width, Causal: c.Causal()}
 }
 
 // Validate checks every field; errors name the field, the value and the valid range.

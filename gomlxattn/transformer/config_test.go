@@ -6,6 +6,8 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 func tiny(kind string) transformer.Config {
@@ -46,7 +48,7 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 	lc := tiny("learned")
-	lc.PosEnc.Params = map[string]float64{"max_len": 64}
+	lc.PosEnc.Params = params.Given{"max_len": 64}
 	lm, err := transformer.New(lc)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
 func Example() {

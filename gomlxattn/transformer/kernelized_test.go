@@ -15,25 +15,27 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 type variant struct {
 	name, attn, pos string
-	params          map[string]float64
+	params          params.Given
 	classes         int
 }
 
 var kernelVariants = []variant{
 	{"performer", "performer", "none", nil, 0},
-	{"performer-rotary", "performer", "rotary", map[string]float64{"m": 32, "redraw": 0}, 0},
-	{"kernelized_rpe-luo", "kernelized_rpe", "luo_rpe", map[string]float64{"m": 32}, 0},
+	{"performer-rotary", "performer", "rotary", params.Given{"m": 32, "redraw": 0}, 0},
+	{"kernelized_rpe-luo", "kernelized_rpe", "luo_rpe", params.Given{"m": 32}, 0},
 	{"kernelized_rpe-kerple_log", "kernelized_rpe", "kerple_log", nil, 0},
-	{"kernelized_rpe-alibi-block", "kernelized_rpe", "alibi", map[string]float64{"toeplitz": 2}, 0},
-	{"kernelized_rpe-t5-trf", "kernelized_rpe", "t5", map[string]float64{"feature": 1}, 0},
-	{"kernelized_rpe-plain-orf", "kernelized_rpe", "kerple_power", map[string]float64{"normalize": 0, "projection": 1}, 0},
-	{"schoenbat", "schoenbat", "none", map[string]float64{"features": 64}, 0},
-	{"skyformer-classifier", "skyformer", "learned", map[string]float64{"landmarks": 16}, 3},
+	{"kernelized_rpe-alibi-block", "kernelized_rpe", "alibi", params.Given{"toeplitz": "block"}, 0},
+	{"kernelized_rpe-t5-trf", "kernelized_rpe", "t5", params.Given{"feature": "trf"}, 0},
+	{"kernelized_rpe-plain-orf", "kernelized_rpe", "kerple_power", params.Given{"normalize": 0, "projection": "orthogonal"}, 0},
+	{"schoenbat", "schoenbat", "none", params.Given{"features": 64}, 0},
+	{"skyformer-classifier", "skyformer", "learned", params.Given{"landmarks": 16}, 3},
 	{"kernelized_rpe-classifier", "kernelized_rpe", "kerple_log", nil, 3},
 }
 
@@ -41,7 +43,7 @@ func (v variant) config() transformer.Config {
 	c := tiny(v.pos)
 	c.Attention, c.AttentionParams, c.Classes = v.attn, v.params, v.classes
 	if v.pos == "learned" {
-		c.PosEnc.Params = map[string]float64{"max_len": 64}
+		c.PosEnc.Params = params.Given{"max_len": 64}
 	}
 	return c
 }
@@ -126,9 +128,9 @@ func TestKernelizedLMCausality(t *testing.T) {
 		if v.classes > 0 {
 			continue
 		}
-		p := map[string]float64{"stabilize": 0}
+		p := params.Given{"stabilize": 0}
 		if v.attn == "schoenbat" {
-			p = map[string]float64{}
+			p = params.Given{}
 		}
 		for k, x := range v.params {
 			p[k] = x
@@ -186,7 +188,7 @@ func TestKernelizedCompatibility(t *testing.T) {
 		}
 	}
 	c := tiny("none")
-	c.Attention, c.AttentionParams = "performer", map[string]float64{"m": 0}
+	c.Attention, c.AttentionParams = "performer", params.Given{"m": 0}
 	if _, err := transformer.New(c); err == nil || !strings.Contains(err.Error(), `"m" = 0`) {
 		t.Errorf("m = 0: error %v, want one naming the parameter and the value", err)
 	}

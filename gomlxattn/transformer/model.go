@@ -14,13 +14,14 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
-	_ "github.com/attnbench/attnbench/gomlxattn/kernelized" // registers the kernelized mechanisms
+	_ "github.com/attnbench/attnbench/gomlxattn/mechanisms" // every registered mechanism
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
 
 // Model is a validated Transformer. Its graph functions take the model's root scope.
 type Model struct {
 	Config    Config
+	Layer     *attention.Layer // the attention of every block
 	Mechanism attention.Mechanism
 	Encoding  posenc.Encoding
 	DType     dtypes.DType
@@ -31,20 +32,17 @@ func New(cfg Config) (*Model, error) {
 	if err := cfg.checkFields(); err != nil {
 		return nil, err
 	}
-	mech, err := attention.New(cfg.attentionKind(), cfg.AttentionParams)
-	if err != nil {
+	if _, err := attention.New(cfg.attentionKind(), cfg.AttentionParams); err != nil {
 		return nil, fmt.Errorf("transformer config: Attention: %w", err)
 	}
-	enc, err := posenc.New(cfg.PosEnc, cfg.Env())
-	if err != nil {
+	if _, err := posenc.New(cfg.PosEnc, cfg.Env()); err != nil {
 		return nil, fmt.Errorf("transformer config: PosEnc: %w", err)
 	}
-	if cm, ok := mech.(attention.Compatible); ok {
-		if err := cm.CheckModel(enc, cfg.Causal()); err != nil {
-			return nil, fmt.Errorf("transformer config: Attention %s with PosEnc %s: %w", mech.Name(), enc.Name(), err)
-		}
+	l, err := attention.NewLayer(cfg.LayerConfig())
+	if err != nil {
+		return nil, fmt.Errorf("transformer config: %w", err)
 	}
-	return &Model{Config: cfg, Mechanism: mech, Encoding: enc, DType: dtypes.Float32}, nil
+	return &Model{Config: cfg, Layer: l, Mechanism: l.Mechanism, Encoding: l.Encoding, DType: dtypes.Float32}, nil
 }
 
 // ValidateSeqLen checks that sequences of length n can be fed to the model.
@@ -90,7 +88,7 @@ func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Ou
 
 	var shared *posenc.Bias
 	if !c.PosEnc.PerLayer {
-		shared = posenc.ComputeBias(scope.In("relpos"), g, m.Encoding, n, m.DType)
+		shared = m.Layer.Bias(scope, g, n, m.DType)
 	}
 	window := c.Window
 	if opt.Window > 0 {
@@ -101,12 +99,11 @@ func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Ou
 		ls := scope.In("layer_%d", l)
 		bias := shared
 		if c.PosEnc.PerLayer {
-			bias = posenc.ComputeBias(ls.In("relpos"), g, m.Encoding, n, m.DType)
+			bias = m.Layer.Bias(ls, g, n, m.DType)
 		}
 		h := norm.LayerNorm(ls.In("ln_attn"), x, -1).Epsilon(1e-5).Done()
-		h, probs := m.selfAttention(ls.In("attn"), h, attention.Options{
-			Causal: c.Causal(), KeyMask: opt.Mask, Window: window, Bias: bias,
-			DropoutRate: c.AttnDropout, Scope: ls, WantProbs: opt.WantProbs,
+		h, probs := m.selfAttention(ls.In("attn"), h, bias, attention.Options{
+			KeyMask: opt.Mask, Window: window, DropoutRate: c.AttnDropout, Scope: ls, WantProbs: opt.WantProbs,
 		})
 		if probs != nil {
 			out.Probs = append(out.Probs, probs)
@@ -121,19 +118,15 @@ func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Ou
 	return out
 }
 
-// selfAttention projects x [B, T, D] to q, k, v, applies the QK encoding and the mechanism,
-// and projects back.
-func (m *Model) selfAttention(scope *model.Scope, x *Node, opt attention.Options) (*Node, *Node) {
+// selfAttention projects x [B, T, D] to q, k, v, runs the attention layer and projects back.
+func (m *Model) selfAttention(scope *model.Scope, x *Node, bias *posenc.Bias, opt attention.Options) (*Node, *Node) {
 	c := m.Config
 	b, t := x.Shape().Dim(0), x.Shape().Dim(1)
 	split := func(y *Node) *Node { return Reshape(y, b, t, c.Heads, c.HeadDim()) }
 	q := split(m.dense(scope.In("query"), x, c.Width, 0.02))
 	k := split(m.dense(scope.In("key"), x, c.Width, 0.02))
 	v := split(m.dense(scope.In("value"), x, c.Width, 0.02))
-	if qk, ok := m.Encoding.(posenc.QK); ok {
-		q, k = qk.EncodeQK(q, k)
-	}
-	out, probs := m.Mechanism.Attend(scope.In("%s", m.Mechanism.Name()), q, k, v, opt)
+	out, probs := m.Layer.Attend(scope, q, k, v, bias, opt)
 	out = Reshape(out, b, t, c.Width)
 	return m.dense(scope.In("output"), out, c.Width, m.outStd()), probs
 }

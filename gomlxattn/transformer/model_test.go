@@ -17,7 +17,7 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
-	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
 func randomTokens(rng *rand.Rand, b, n, vocab int) [][]int32 {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -16,36 +17,82 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
-	_ "github.com/attnbench/attnbench/gomlxattn/kernelized" // registers the kernelized mechanisms
+	_ "github.com/attnbench/attnbench/gomlxattn/mechanisms" // every registered mechanism
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/workbench/plots"
 )
 
-// Variant is an approximate attention, the parameter that sets its size, and the attention it
-// approximates.
+// Variant is an approximate attention: a mechanism that implements attention.Sized (its size
+// parameter and the attention it approximates), with fixed parameters.
 type Variant struct {
 	Name      string
 	Attention string
-	Params    map[string]float64
-	SizeParam string // "m", "features" or "landmarks"
+	Params    params.Given
+	SizeParam string // from the mechanism; filled by NewVariant
 	Seeded    bool   // the mechanism takes a "seed" parameter (random features)
-	// Reference and RefParams give the target; RefSize, when > 0, sets SizeParam of the
-	// reference (the same mechanism at a large size, for targets without a closed form here).
+	// Reference and RefParams give the target; RefSize, when nonzero, sets SizeParam of the
+	// reference (the same mechanism at a large size; -1 the sequence length).
 	Reference string
-	RefParams map[string]float64
+	RefParams params.Given
 	RefSize   int
 }
 
-// Defaults lists PRF and ORF (FAVOR+) and TRF against exact softmax, SchoenbAt against its own
-// kernel at 8192 features, and Skyformer against its Gaussian kernel with every key a landmark.
-func Defaults(n int) []Variant {
-	return []Variant{
-		{Name: "PRF", Attention: "performer", Params: map[string]float64{"projection": 0}, SizeParam: "m", Reference: "softmax", Seeded: true},
-		{Name: "ORF", Attention: "performer", Params: map[string]float64{"projection": 1}, SizeParam: "m", Reference: "softmax", Seeded: true},
-		{Name: "TRF", Attention: "performer", Params: map[string]float64{"feature": 1, "projection": 0}, SizeParam: "m", Reference: "softmax", Seeded: true},
-		{Name: "SchoenbAt", Attention: "schoenbat", SizeParam: "features", Reference: "schoenbat", RefSize: 8192, Seeded: true},
-		{Name: "Skyformer", Attention: "skyformer", Params: map[string]float64{"pinv": 1}, SizeParam: "landmarks", Reference: "skyformer",
-			RefParams: map[string]float64{"pinv": 1}, RefSize: n},
+// NewVariant reads the size parameter and the reference of a registered mechanism; it is an
+// error for a mechanism that is not attention.Sized or (with these parameters) has no reference.
+func NewVariant(name, mech string, p params.Given) (Variant, error) {
+	m, err := attention.New(mech, p)
+	if err != nil {
+		return Variant{}, fmt.Errorf("approx: %s: %w", name, err)
 	}
+	sz, ok := m.(attention.Sized)
+	if !ok {
+		return Variant{}, fmt.Errorf("approx: %s: mechanism %s has no size parameter (it is exact or not a random-feature or Nystrom attention)", name, mech)
+	}
+	ref, refParams, refSize := sz.Reference()
+	if ref == "" {
+		return Variant{}, fmt.Errorf("approx: %s: mechanism %s with these parameters has no reference attention", name, mech)
+	}
+	spec, _ := attention.Lookup(mech)
+	v := Variant{Name: name, Attention: mech, Params: p, SizeParam: sz.SizeParam(), Reference: ref, RefParams: refParams, RefSize: refSize,
+		Seeded: slices.Contains(params.Names(spec.Params), "seed")}
+	if ref == mech && refParams == nil {
+		v.RefParams = p // its own kernel at a large size, with the same parameters
+	}
+	return v, nil
+}
+
+// Defaults lists PRF and ORF (FAVOR+) and TRF against exact softmax, SchoenbAt against its own
+// kernel at 8192 features, Skyformer against its Gaussian kernel with every key a landmark, and
+// every other registered mechanism that has a size and a reference, at its default parameters.
+func Defaults() []Variant {
+	named := []struct {
+		name, mech string
+		p          params.Given
+	}{
+		{"PRF", "performer", params.Given{"projection": "gaussian"}},
+		{"ORF", "performer", params.Given{"projection": "orthogonal"}},
+		{"TRF", "performer", params.Given{"feature": "trf", "projection": "gaussian"}},
+		{"SchoenbAt", "schoenbat", nil},
+		{"Skyformer", "skyformer", params.Given{"pinv": "convergent"}},
+	}
+	var out []Variant
+	seen := map[string]bool{}
+	for _, d := range named {
+		v, err := NewVariant(d.name, d.mech, d.p)
+		if err != nil {
+			panic(err) // a registered default that no longer builds is a programming error
+		}
+		out, seen[d.mech] = append(out, v), true
+	}
+	for _, mech := range attention.Names() {
+		if seen[mech] {
+			continue
+		}
+		if v, err := NewVariant(mech, mech, nil); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Config of a measurement: Draws independent (q, k, v, features) draws of [1, N, Heads, Dim].
@@ -73,13 +120,16 @@ func Error(b compute.Backend, v Variant, sizes []int, c Config) ([]float64, erro
 		}
 		q, k, val := gen(c.Scale), gen(c.Scale), gen(1)
 		refParams := maps.Clone(v.RefParams)
-		if v.RefSize > 0 {
+		if v.RefSize != 0 {
 			if refParams == nil {
-				refParams = map[string]float64{}
+				refParams = params.Given{}
 			}
-			refParams[v.SizeParam] = float64(v.RefSize)
+			refParams[v.SizeParam] = v.RefSize
+			if v.RefSize < 0 {
+				refParams[v.SizeParam] = c.N
+			}
 			if v.Seeded {
-				refParams["seed"] = float64(1000 + draw)
+				refParams["seed"] = 1000 + draw
 			}
 		}
 		ref, err := attend(b, v.Reference, refParams, q, k, val)
@@ -89,11 +139,11 @@ func Error(b compute.Backend, v Variant, sizes []int, c Config) ([]float64, erro
 		for i, s := range sizes {
 			p := maps.Clone(v.Params)
 			if p == nil {
-				p = map[string]float64{}
+				p = params.Given{}
 			}
-			p[v.SizeParam] = float64(s)
+			p[v.SizeParam] = s
 			if v.Seeded {
-				p["seed"] = float64(draw)
+				p["seed"] = draw
 			}
 			got, err := attend(b, v.Attention, p, q, k, val)
 			if err != nil {
@@ -130,13 +180,16 @@ func Curves(b compute.Backend, vs []Variant, sizes func(Variant) []int, c Config
 	return out, nil
 }
 
-func attend(b compute.Backend, kind string, params map[string]float64, q, k, v *tensors.Tensor) ([]float64, error) {
-	mech, err := attention.New(kind, params)
+// attend runs the attention layer of a kind on q, k, v [1, N, H, D], bidirectional and without
+// positional encoding, as a transformer.Model's encoder layer would.
+func attend(b compute.Backend, kind string, p params.Given, q, k, v *tensors.Tensor) ([]float64, error) {
+	l, err := attention.NewLayer(attention.LayerConfig{Attention: kind, AttentionParams: p,
+		Heads: q.Shape().Dim(2), HeadDim: q.Shape().Dim(3)})
 	if err != nil {
 		return nil, err
 	}
 	exec, err := model.NewExec(b, model.NewStore(), func(scope *model.Scope, q, k, v *Node) *Node {
-		out, _ := mech.Attend(scope.In("attn"), q, k, v, attention.Options{})
+		out, _ := l.Attend(scope.In("attn"), q, k, v, nil, attention.Options{})
 		return out
 	})
 	if err != nil {

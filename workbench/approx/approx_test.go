@@ -12,7 +12,7 @@ import (
 func TestErrorFallsWithSize(t *testing.T) {
 	b := backend.MustShared()
 	c := Config{N: 32, Heads: 2, Dim: 8, Draws: 3, Scale: 0.5, Seed: 1}
-	for _, v := range Defaults(c.N) {
+	for _, v := range Defaults() {
 		sizes := []int{8, 32, 128}
 		if v.SizeParam == "landmarks" {
 			sizes = []int{4, 8, 32}
@@ -42,7 +42,7 @@ func TestErrorFallsWithSize(t *testing.T) {
 		}
 		t.Logf("%s: %v", v.Name, errs)
 	}
-	if _, err := Error(b, Defaults(4)[0], []int{4}, Config{}); err == nil {
+	if _, err := Error(b, Defaults()[0], []int{4}, Config{}); err == nil {
 		t.Error("zero config accepted")
 	}
 }

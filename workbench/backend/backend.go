@@ -1,125 +1,34 @@
-// Package backend chooses the GoMLX compute backend for attnbench: the one place where notebooks,
-// tests and the command line get a backend from.
-//
-// Rule: honour $GOMLX_BACKEND when set; otherwise use "xla" only when a PJRT plugin is already
-// installed locally, else the pure-Go backend "go". The XLA auto-installer (which downloads plugins)
-// is always disabled.
+// Package backend is the workbench's and the notebooks' door to the backend chooser of
+// internal/backend (which the library's tests use too): $GOMLX_BACKEND when set, else xla where a
+// PJRT plugin is installed locally, else the pure-Go backend; never a download.
 package backend
 
 import (
-	"fmt"
-	"os"
-	"slices"
-	"strings"
-	"sync"
-
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/gobackend"
+
+	"github.com/attnbench/attnbench/internal/backend"
 )
 
-// GoConfig is the configuration of the pure-Go backend chosen by default. Graph ops run one at a
-// time and each large op (matmul) uses all workers: with ops also running in parallel, compute
-// v0.1.2 can deadlock when a large AVX-512 matmul running on a pool worker waits for workers of
-// the same, saturated pool.
-const GoConfig = "go:ops_sequential"
+// GoConfig is the pure-Go backend configuration chosen by default.
+const GoConfig = backend.GoConfig
 
-// EnvVar is the environment variable that names the backend, "name[:config]" (e.g. "go", "xla:cuda").
-const EnvVar = compute.ConfigEnvVar
+// EnvVar is the environment variable that names the backend, "name[:config]".
+const EnvVar = backend.EnvVar
 
 // Choice is a backend together with the one-line reason it was chosen.
-type Choice struct {
-	Backend compute.Backend
-	Reason  string
-}
-
-// String returns the one-line report, e.g. `backend go: no PJRT plugin installed locally`.
-func (c Choice) String() string {
-	return fmt.Sprintf("backend %s: %s", c.Backend.String(), c.Reason)
-}
+type Choice = backend.Choice
 
 // Available lists the backend names compiled into this binary.
-func Available() []string {
-	names := compute.List()
-	slices.Sort(names)
-	return names
-}
+func Available() []string { return backend.Available() }
 
 // New returns the backend chosen by the rule of the package documentation.
-// An unknown backend name in $GOMLX_BACKEND is an error naming the valid ones.
-func New() (Choice, error) {
-	if cfg, ok := os.LookupEnv(EnvVar); ok && strings.TrimSpace(cfg) != "" {
-		return NewWithConfig(cfg, fmt.Sprintf("$%s=%q", EnvVar, cfg))
-	}
-	if !slices.Contains(compute.List(), "xla") {
-		return goDefault("xla not compiled in (built with -tags noxla)")
-	}
-	if plugins := localPlugins(); len(plugins) > 0 {
-		c, err := NewWithConfig("xla", fmt.Sprintf("PJRT plugin installed locally (%s)", strings.Join(plugins, ", ")))
-		if err == nil {
-			return c, nil
-		}
-		return goDefault(fmt.Sprintf("xla failed (%v), using pure Go", firstLine(err)))
-	}
-	return goDefault("no PJRT plugin installed locally, using pure Go")
-}
+func New() (Choice, error) { return backend.New() }
 
-// goDefault opens the pure-Go backend with GoConfig.
-func goDefault(reason string) (Choice, error) {
-	return NewWithConfig(GoConfig, reason+" ("+GoConfig+")")
-}
+// NewWithConfig returns the backend "name[:config]" with the given reason.
+func NewWithConfig(cfg, reason string) (Choice, error) { return backend.NewWithConfig(cfg, reason) }
 
-// NewWithConfig opens the backend named by cfg ("name[:config]") without ever downloading plugins.
-func NewWithConfig(cfg, reason string) (c Choice, err error) {
-	name, _, _ := strings.Cut(cfg, ":")
-	names := Available()
-	if !slices.Contains(names, name) {
-		return Choice{}, fmt.Errorf("backend %q (from %s): unknown backend name %q, valid names: %s",
-			cfg, reason, name, strings.Join(names, ", "))
-	}
-	disableAutoInstall()
-	if name == gobackend.BackendName && cfg == name {
-		return Choice{gobackend.GetBackend(), reason}, nil
-	}
-	defer func() { // constructors may panic on bad configurations: report them as errors.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("backend %q (from %s): %v", cfg, reason, r)
-		}
-	}()
-	b, err := compute.NewWithConfig(cfg)
-	if err != nil {
-		return Choice{}, fmt.Errorf("backend %q (from %s): %w", cfg, reason, err)
-	}
-	return Choice{b, reason}, nil
-}
+// Shared returns the process-wide backend, chosen once.
+func Shared() (Choice, error) { return backend.Shared() }
 
-var (
-	once    sync.Once
-	shared  Choice
-	errOnce error
-)
-
-// Shared returns one process-wide backend, chosen once by New, and prints the choice to stderr
-// the first time. Tests and notebooks use it so that all graphs share a backend.
-func Shared() (Choice, error) {
-	once.Do(func() {
-		shared, errOnce = New()
-		if errOnce == nil {
-			fmt.Fprintln(os.Stderr, shared.String())
-		}
-	})
-	return shared, errOnce
-}
-
-// MustShared is Shared that panics on error; for tests and notebooks.
-func MustShared() compute.Backend {
-	c, err := Shared()
-	if err != nil {
-		panic(err)
-	}
-	return c.Backend
-}
-
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
-}
+// MustShared returns the shared backend and panics if none can be created.
+func MustShared() compute.Backend { return backend.MustShared() }

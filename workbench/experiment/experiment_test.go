@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 func TestResolveAndValidate(t *testing.T) {
@@ -45,7 +47,7 @@ func TestResolveAndValidate(t *testing.T) {
 func TestLoadJSONAndYAML(t *testing.T) {
 	dir := t.TempDir()
 	e := Default().Resolve()
-	e.Model.AttentionParams = map[string]float64{"m": 16}
+	e.Model.AttentionParams = params.Given{"m": 16.0, "toeplitz": "block"}
 	e.Model.Attention = "kernelized_rpe"
 	if err := e.Save(filepath.Join(dir, "e.json")); err != nil {
 		t.Fatal(err)
@@ -65,6 +67,22 @@ func TestLoadJSONAndYAML(t *testing.T) {
 	}
 	if err := y.Resolve().Validate(); err != nil {
 		t.Error(err)
+	}
+	// Choices are names in files; the old numeric codes are refused with the valid names.
+	for code, want := range map[string]string{"block": "", "2": "auto, dense, block, fft"} {
+		f := filepath.Join(dir, "c.yaml")
+		os.WriteFile(f, []byte(strings.Replace(yml, "posenc: {kind: alibi}", "posenc: {kind: alibi}, attention: kernelized_rpe, attention_params: {m: 8, toeplitz: "+code+"}", 1)), 0o644)
+		c, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Resolve().Validate()
+		if want == "" && err != nil {
+			t.Errorf("toeplitz: %s: %v", code, err)
+		}
+		if want != "" && (err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "toeplitz")) {
+			t.Errorf("toeplitz: %s: %v, want an error naming toeplitz and %s", code, err, want)
+		}
 	}
 	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: y\nsteps: 3\n"), 0o644)
 	if _, err := Load(filepath.Join(dir, "bad.yaml")); err == nil || !strings.Contains(err.Error(), "steps") {

@@ -12,6 +12,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 // Layer 0's probabilities equal a float64 recomputation from the checkpoint's variables:
@@ -62,7 +64,7 @@ func TestAttentionWeights(t *testing.T) {
 		t.Errorf("empty text: error %v, want one saying it has no tokens", err)
 	}
 	k := tiny(2)
-	k.Model.Attention, k.Model.AttentionParams, k.Model.PosEnc.Kind = "performer", map[string]float64{"m": 8}, "none"
+	k.Model.Attention, k.Model.AttentionParams, k.Model.PosEnc.Kind = "performer", params.Given{"m": 8}, "none"
 	kdir := t.TempDir()
 	if _, err := Train(k, kdir, o); err != nil {
 		t.Fatal(err)
@@ -89,7 +91,7 @@ func (valuesOnly) Attend(_ *model.Scope, _, _, v *graph.Node, _ attention.Option
 }
 
 func init() {
-	attention.Register("values_only", func(map[string]float64) (attention.Mechanism, error) { return valuesOnly{}, nil })
+	attention.Register(&attention.Spec{Name: "values_only", New: func(params.Values) (attention.Mechanism, error) { return valuesOnly{}, nil }})
 }
 
 // A mechanism without an attention matrix gets an error naming it, not a panic.

@@ -24,16 +24,14 @@ func LearnedBias(dir string, n int, o Options) ([][]float64, error) {
 		return nil, err
 	}
 	e, m := r.exp, r.model
-	switch m.Encoding.(type) {
-	case posenc.Toeplitz, posenc.Matrix:
-	default:
+	if m.Layer.Family != posenc.FamilyRelative {
 		return nil, fmt.Errorf("run: encoding %s of %s adds no bias to the logits", e.Model.PosEnc.Kind, dir)
 	}
 	if e.Model.PosEnc.PerLayer {
 		return nil, fmt.Errorf("run: %s has one encoding per layer; LearnedBias reads the shared one", dir)
 	}
 	exec, err := model.NewExec(o.Backend, r.store, func(scope *model.Scope, x *Node) *Node {
-		b := posenc.ComputeBias(scope.In("relpos"), x.Graph(), m.Encoding, n, dtypes.Float32)
+		b := m.Layer.Bias(scope, x.Graph(), n, dtypes.Float32)
 		full := b.Matrix() // [H, n, n]
 		return Add(full, ZerosLike(ReduceAllSum(x)))
 	})

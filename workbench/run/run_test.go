@@ -21,6 +21,8 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/backend"
 	"github.com/attnbench/attnbench/workbench/experiment"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 func tiny(steps int) experiment.Experiment {
@@ -428,7 +430,7 @@ func TestEvaluateConverted(t *testing.T) {
 		t.Errorf("reloaded model loss %g, trained %g", same[0].Loss, res.Eval[0].Loss)
 	}
 	conv, err := EvaluateWith(dir, ev, func(c *transformer.Config) {
-		c.Attention, c.AttentionParams = "kernelized_rpe", map[string]float64{"m": 64}
+		c.Attention, c.AttentionParams = "kernelized_rpe", params.Given{"m": 64}
 	}, o)
 	if err != nil {
 		t.Fatal(err)

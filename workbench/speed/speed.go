@@ -22,17 +22,18 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
-	_ "github.com/attnbench/attnbench/gomlxattn/kernelized" // registers the kernelized mechanisms
+	_ "github.com/attnbench/attnbench/gomlxattn/mechanisms" // every registered mechanism
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/internal/memprobe"
 )
 
 // Variant is one attention layer: a mechanism with its parameters and a positional encoding.
 type Variant struct {
-	Name      string             `json:"name"`
-	Attention string             `json:"attention"`
-	Params    map[string]float64 `json:"params,omitempty"`
-	PosEnc    posenc.Config      `json:"posenc"`
+	Name      string        `json:"name"`
+	Attention string        `json:"attention"`
+	Params    params.Given  `json:"params,omitempty"`
+	PosEnc    posenc.Config `json:"posenc"`
 }
 
 // Config of a measurement.
@@ -102,43 +103,26 @@ func (c *Config) defaults() error {
 	return nil
 }
 
-// layer builds the variant's attention on q, k, v [B, n, H, d].
-type layer struct {
-	mech attention.Mechanism
-	enc  posenc.Encoding
-}
-
-func newLayer(v Variant, c Config) (*layer, error) {
-	mech, err := attention.New(v.Attention, v.Params)
+// NewLayer returns the attention layer of v exactly as a transformer.Model with c's heads, head
+// dimension and causality builds it. Absolute encodings are refused: they act on the
+// embeddings, not in the attention layer, so the harness would measure the mechanism alone.
+func NewLayer(v Variant, c Config) (*attention.Layer, error) {
+	l, err := attention.NewLayer(attention.LayerConfig{Attention: v.Attention, AttentionParams: v.Params, PosEnc: v.PosEnc,
+		Heads: c.Heads, HeadDim: c.HeadDim, Causal: c.Causal})
 	if err != nil {
 		return nil, fmt.Errorf("speed: variant %s: %w", v.Name, err)
 	}
-	pc := v.PosEnc
-	if pc.Kind == "" {
-		pc.Kind = "none"
+	if l.Family == posenc.FamilyAbsolute {
+		return nil, fmt.Errorf("speed: variant %s: posenc %s is absolute (added to the embeddings, outside the attention layer), want a relative, QK or no encoding", v.Name, l.Encoding.Name())
 	}
-	enc, err := posenc.New(pc, posenc.Env{NumHeads: c.Heads, HeadDim: c.HeadDim, Width: c.Heads * c.HeadDim})
-	if err != nil {
-		return nil, fmt.Errorf("speed: variant %s: %w", v.Name, err)
-	}
-	if cm, ok := mech.(attention.Compatible); ok {
-		if err := cm.CheckModel(enc, c.Causal); err != nil {
-			return nil, fmt.Errorf("speed: variant %s: %w", v.Name, err)
-		}
-	}
-	return &layer{mech: mech, enc: enc}, nil
+	return l, nil
 }
 
-func (l *layer) attend(scope *model.Scope, q, k, v *Node, causal bool) *Node {
-	if qk, ok := l.enc.(posenc.QK); ok {
-		q, k = qk.EncodeQK(q, k)
-	}
-	n := q.Shape().Dim(1)
-	var bias *posenc.Bias
-	if _, abs := l.enc.(posenc.Absolute); !abs {
-		bias = posenc.ComputeBias(scope.In("relpos"), q.Graph(), l.enc, n, q.DType())
-	}
-	out, _ := l.mech.Attend(scope.In("attn"), q, k, v, attention.Options{Causal: causal, Bias: bias})
+// Attend is the measured graph: the layer's bias under scope and its attention under
+// scope/layer_0/attn, the scopes of a transformer.Model with encodings shared across layers.
+func Attend(l *attention.Layer, scope *model.Scope, q, k, v *Node) *Node {
+	bias := l.Bias(scope, q.Graph(), q.Shape().Dim(1), q.DType())
+	out, _ := l.Attend(scope.In("layer_0").In("attn"), q, k, v, bias, attention.Options{})
 	return out
 }
 
@@ -148,9 +132,9 @@ func Run(b compute.Backend, c Config) ([]Result, error) {
 		return nil, err
 	}
 	lengths := slices.Sorted(slices.Values(c.Lengths))
-	layers := make([]*layer, len(c.Variants))
+	layers := make([]*attention.Layer, len(c.Variants))
 	for i, v := range c.Variants {
-		l, err := newLayer(v, c)
+		l, err := NewLayer(v, c)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +184,7 @@ func Run(b compute.Backend, c Config) ([]Result, error) {
 	return out, nil
 }
 
-func measure(b compute.Backend, l *layer, c Config, n int, bwd bool, r *Result) error {
+func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r *Result) error {
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	rnd := func() *tensors.Tensor {
 		x := make([]float32, c.Batch*n*c.Heads*c.HeadDim)
@@ -212,7 +196,7 @@ func measure(b compute.Backend, l *layer, c Config, n int, bwd bool, r *Result) 
 	q, k, v := rnd(), rnd(), rnd()
 	store := model.NewStore()
 	exec, err := model.NewExec(b, store, func(scope *model.Scope, q, k, v *Node) []*Node {
-		out := l.attend(scope, q, k, v, c.Causal)
+		out := Attend(l, scope, q, k, v)
 		if !bwd {
 			return []*Node{out}
 		}
@@ -299,14 +283,14 @@ func Defaults(causal bool) []Variant {
 	kl := posenc.Config{Kind: "kerple_log"}
 	vs := []Variant{
 		{Name: "softmax", Attention: "softmax", PosEnc: kl},
-		{Name: "performer-m64", Attention: "performer", Params: map[string]float64{"m": 64}},
-		{Name: "fftrpe-m16", Attention: "kernelized_rpe", Params: map[string]float64{"m": 16}, PosEnc: kl},
-		{Name: "fftrpe-m32", Attention: "kernelized_rpe", Params: map[string]float64{"m": 32}, PosEnc: kl},
-		{Name: "fftrpe-m64", Attention: "kernelized_rpe", Params: map[string]float64{"m": 64}, PosEnc: kl},
-		{Name: "schoenbat-d64", Attention: "schoenbat", Params: map[string]float64{"features": 64}},
+		{Name: "performer-m64", Attention: "performer", Params: params.Given{"m": 64}},
+		{Name: "fftrpe-m16", Attention: "kernelized_rpe", Params: params.Given{"m": 16}, PosEnc: kl},
+		{Name: "fftrpe-m32", Attention: "kernelized_rpe", Params: params.Given{"m": 32}, PosEnc: kl},
+		{Name: "fftrpe-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64}, PosEnc: kl},
+		{Name: "schoenbat-d64", Attention: "schoenbat", Params: params.Given{"features": 64}},
 	}
 	if !causal {
-		vs = append(vs, Variant{Name: "skyformer-l64", Attention: "skyformer", Params: map[string]float64{"landmarks": 64}})
+		vs = append(vs, Variant{Name: "skyformer-l64", Attention: "skyformer", Params: params.Given{"landmarks": 64}})
 	}
 	return vs
 }

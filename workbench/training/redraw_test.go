@@ -11,6 +11,8 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/backend"
 	"github.com/attnbench/attnbench/workbench/training"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 // TestRedrawPolicy: projections change exactly at multiples of the redraw interval, and never
@@ -18,7 +20,7 @@ import (
 func TestRedrawPolicy(t *testing.T) {
 	for _, every := range []int{0, 3} {
 		cfg := transformer.Config{Vocab: 8, Width: 8, Heads: 2, Layers: 1, Attention: "performer",
-			AttentionParams: map[string]float64{"m": 4, "redraw": float64(every)}, PosEnc: posenc.Config{Kind: "none"}}
+			AttentionParams: params.Given{"m": 4, "redraw": float64(every)}, PosEnc: posenc.Config{Kind: "none"}}
 		m, err := transformer.New(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/approx"
@@ -66,7 +67,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 		e := base
 		e.Name = v.name
 		e.Model.Attention, e.Model.PosEnc = v.attn, posenc.Config{Kind: v.pe}
-		e.Model.AttentionParams = map[string]float64{"m": 32}
+		e.Model.AttentionParams = params.Given{"m": 32}
 		e.Optim.LR = 1e-2
 		e.Eval.Lengths = []int{sc.seqLen}
 		exps = append(exps, run.Seeds(e, 1, sc.seeds)...)
@@ -94,7 +95,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	e := base
 	e.Name = "fftrpe+kerple_log"
 	e.Model.Attention, e.Model.PosEnc = "kernelized_rpe", posenc.Config{Kind: "kerple_log"}
-	e.Model.AttentionParams = map[string]float64{"m": 32}
+	e.Model.AttentionParams = params.Given{"m": 32}
 	exps = append(exps, e)
 	extRoot := filepath.Join(*runsDir, "extrapolation")
 	rows, err = run.Sweep(exps, extRoot, opts)
@@ -121,7 +122,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 
 	// Random-feature approximation error against the number of features.
 	acfg := approx.Config{N: 4 * sc.seqLen, Heads: 2, Dim: 32, Draws: 2, Scale: 0.6, Seed: 1}
-	as, err := approx.Curves(choice.Backend, approx.Defaults(acfg.N), func(v approx.Variant) []int {
+	as, err := approx.Curves(choice.Backend, approx.Defaults(), func(v approx.Variant) []int {
 		if v.SizeParam == "landmarks" {
 			return []int{4, 8, 16}
 		}

@@ -17,6 +17,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
 const usage = `workbench: a research workbench for efficient attention with relative positional encodings.
@@ -84,24 +86,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// parseParams reads "name=value,name=value" into a map; an empty string gives nil.
-func parseParams(flagName, s string) (map[string]float64, error) {
+// parseParams reads "name=value,name=value"; an empty string gives nil. Numbers are numbers and
+// choices are names (toeplitz=block); the registries check them.
+func parseParams(flagName, s string) (params.Given, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	out := map[string]float64{}
-	for _, kv := range strings.Split(s, ",") {
-		name, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("-%s: %q is not name=value", flagName, kv)
-		}
-		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil {
-			return nil, fmt.Errorf("-%s: value of %q is %q, want a number", flagName, name, val)
-		}
-		out[strings.TrimSpace(name)] = x
-	}
-	return out, nil
+	return params.Parse(flagName, s)
 }
 
 // parseInts reads "a,b,c" into positive integers.

@@ -27,9 +27,9 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	corpusName := fs.String("corpus", d.Data.Corpus, "embedded corpus ("+strings.Join(builtin.Names(), ", ")+") or a file, directory or glob")
 	tokName := fs.String("tokenizer", d.Data.Tokenizer, "tokenizer: "+strings.Join(tokenizer.Names(), ", "))
 	pe := fs.String("posenc", d.Model.PosEnc.Kind, "positional encoding: "+strings.Join(posenc.Names(), ", "))
-	attn := fs.String("attention", d.Model.Attention, "attention mechanism: "+strings.Join(attention.Kinds(), ", "))
-	attnParams := fs.String("attn_params", "", "mechanism parameters as name=value,... (e.g. m=32,redraw=100)")
-	posParams := fs.String("posenc_params", "", "encoding parameters as name=value,... (e.g. max_len=512)")
+	attn := fs.String("attention", d.Model.Attention, "attention mechanism: "+strings.Join(attention.Names(), ", "))
+	attnParams := fs.String("attn_params", "", "mechanism parameters as name=value,... (e.g. m=32,toeplitz=block); listed below")
+	posParams := fs.String("posenc_params", "", "encoding parameters as name=value,... (e.g. max_len=512); listed below")
 	width := fs.Int("width", d.Model.Width, "model width")
 	heads := fs.Int("heads", d.Model.Heads, "attention heads")
 	layers := fs.Int("layers", d.Model.Layers, "Transformer blocks")
@@ -41,6 +41,11 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", d.Seed, "random seed")
 	logEvery := fs.Int("log_every", 20, "log a metrics line every N steps")
 	evalLens := fs.String("eval_lengths", "", "evaluation lengths, e.g. 64,128,256 (default L, 2L, ..., 16L)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		registryHelp(fs.Output())
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
