@@ -4,6 +4,8 @@
 package approx
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"fmt"
 	"maps"
 	"math"
@@ -19,7 +21,6 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/attention"
 	_ "github.com/attnbench/attnbench/gomlxattn/mechanisms" // every registered mechanism
 	"github.com/attnbench/attnbench/gomlxattn/params"
-	"github.com/attnbench/attnbench/workbench/plots"
 )
 
 // Variant is an approximate attention: a mechanism that implements attention.Sized (its size
@@ -163,15 +164,15 @@ func Error(b compute.Backend, v Variant, sizes []int, c Config) ([]float64, erro
 
 // Curves measures every variant at the sizes sizes(v) and returns one series per variant, for
 // plots.ApproxError.
-func Curves(b compute.Backend, vs []Variant, sizes func(Variant) []int, c Config) ([]plots.Series, error) {
-	var out []plots.Series
+func Curves(b compute.Backend, vs []Variant, sizes func(Variant) []int, c Config) ([]results.Series, error) {
+	var out []results.Series
 	for _, v := range vs {
 		sz := sizes(v)
 		errs, err := Error(b, v, sz, c)
 		if err != nil {
 			return nil, err
 		}
-		s := plots.Series{Label: v.Name}
+		s := results.Series{Label: v.Name}
 		for i, e := range errs {
 			s.X, s.Y = append(s.X, float64(sz[i])), append(s.Y, e)
 		}

@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"fmt"
 	"math"
 	"slices"
@@ -10,18 +12,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/attnbench/attnbench/workbench/speed"
 )
-
-// Curve is one run's loss against step.
-type Curve struct {
-	Variant    string
-	Seed       uint64
-	Steps      []int
-	Loss       []float64
-	DivergedAt int // step of divergence, 0 when the run did not diverge
-}
 
 func line(xs []float64, ys []float64) (plotter.XYs, error) {
 	var pts plotter.XYs
@@ -49,7 +40,7 @@ func order(names []string) []string {
 // Stability plots training loss against step: seeds as faint lines, their median as a solid
 // line per variant, a cross where a run diverged, and "k/N diverged" in the legend (Luo et al.
 // 2021, the stability of kernelized attention with and without RPE).
-func Stability(curves []Curve, title string) (*Figure, error) {
+func Stability(curves []results.Curve, title string) (*Figure, error) {
 	if len(curves) == 0 {
 		return nil, fmt.Errorf("plots: stability needs at least one curve")
 	}
@@ -143,16 +134,16 @@ func Stability(curves []Curve, title string) (*Figure, error) {
 
 // Speed plots time against n on log-log axes for one mode ("fwd" or "fwdbwd"), with O(n^2) and
 // O(n log n) guide slopes through the first measured point of the first variant.
-func Speed(rs []speed.Result, mode, title string) (*Figure, error) {
-	return speedPlot(rs, mode, title, "time per call (s)", func(r speed.Result) float64 { return r.MedianS }, true)
+func Speed(rs []results.Speed, mode, title string) (*Figure, error) {
+	return speedPlot(rs, mode, title, "time per call (s)", func(r results.Speed) float64 { return r.MedianS }, true)
 }
 
 // Memory plots peak memory against n on log-log axes for one mode.
-func Memory(rs []speed.Result, mode, title string) (*Figure, error) {
-	return speedPlot(rs, mode, title, "peak memory (MB)", func(r speed.Result) float64 { return r.PeakMB }, false)
+func Memory(rs []results.Speed, mode, title string) (*Figure, error) {
+	return speedPlot(rs, mode, title, "peak memory (MB)", func(r results.Speed) float64 { return r.PeakMB }, false)
 }
 
-func speedPlot(rs []speed.Result, mode, title, ylabel string, val func(speed.Result) float64, guides bool) (*Figure, error) {
+func speedPlot(rs []results.Speed, mode, title, ylabel string, val func(results.Speed) float64, guides bool) (*Figure, error) {
 	f := newFigure(title, "sequence length n (tokens)", ylabel)
 	f.Legend.Left = true
 	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
@@ -220,13 +211,7 @@ func speedPlot(rs []speed.Result, mode, title, ylabel string, val func(speed.Res
 	return f, nil
 }
 
-// Series is one labelled x-y series.
-type Series struct {
-	Label string
-	X, Y  []float64
-}
-
-func seriesPlot(f *Figure, ss []Series, points bool) (*Figure, error) {
+func seriesPlot(f *Figure, ss []results.Series, points bool) (*Figure, error) {
 	if len(ss) == 0 {
 		return nil, fmt.Errorf("plots: %q needs at least one series", f.Title.Text)
 	}
@@ -258,7 +243,7 @@ func seriesPlot(f *Figure, ss []Series, points bool) (*Figure, error) {
 
 // Lines plots labelled series with points, optionally on log axes: for any figure the others
 // do not cover.
-func Lines(ss []Series, title, xlabel, ylabel string, logX, logY bool) (*Figure, error) {
+func Lines(ss []results.Series, title, xlabel, ylabel string, logX, logY bool) (*Figure, error) {
 	f := newFigure(title, xlabel, ylabel)
 	if logX {
 		f.X.Scale, f.X.Tick.Marker = plot.LogScale{}, logTicks{}
@@ -271,7 +256,7 @@ func Lines(ss []Series, title, xlabel, ylabel string, logX, logY bool) (*Figure,
 
 // Extrapolation plots perplexity against evaluation length (log2 axis) per encoding (KERPLE's
 // Tables 2-4 as curves).
-func Extrapolation(ss []Series, trainLen int, title string) (*Figure, error) {
+func Extrapolation(ss []results.Series, trainLen int, title string) (*Figure, error) {
 	f := newFigure(title, fmt.Sprintf("evaluation length (tokens; trained at %d)", trainLen), "perplexity")
 	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	f.X.Tick.Marker = logTicks{}
@@ -281,34 +266,21 @@ func Extrapolation(ss []Series, trainLen int, title string) (*Figure, error) {
 
 // PositionLoss plots perplexity at each position of long sequences per encoding (KERPLE's
 // position-wise curves), on a log axis so an encoding that blows up does not flatten the rest.
-func PositionLoss(ss []Series, title string) (*Figure, error) {
+func PositionLoss(ss []results.Series, title string) (*Figure, error) {
 	f := newFigure(title, "position in the sequence (tokens)", "perplexity at the position")
 	f.Y.Scale, f.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	return seriesPlot(f, ss, false)
 }
 
-// HeadSeries turns one row of values per head, indexed by distance 0, 1, ..., into a series per
-// head ("head 0", "head 1", ...), for Kernels.
-func HeadSeries(rows [][]float64) []Series {
-	ss := make([]Series, len(rows))
-	for h, row := range rows {
-		ss[h].Label = fmt.Sprintf("head %d", h)
-		for dist, v := range row {
-			ss[h].X, ss[h].Y = append(ss[h].X, float64(dist)), append(ss[h].Y, v)
-		}
-	}
-	return ss
-}
-
 // Kernels plots learned bias b_k against distance |k| per head (KERPLE, ALiBi, T5, FIRE shapes).
-func Kernels(ss []Series, title string) (*Figure, error) {
+func Kernels(ss []results.Series, title string) (*Figure, error) {
 	f := newFigure(title, "distance |i - j| (tokens)", "bias added to the logit")
 	return seriesPlot(f, ss, false)
 }
 
 // ApproxError plots random-feature approximation error against the number of features m on
 // log-log axes, with an m^(-1/2) guide.
-func ApproxError(ss []Series, title string) (*Figure, error) {
+func ApproxError(ss []results.Series, title string) (*Figure, error) {
 	f := newFigure(title, "random features m", "relative error of the attention output")
 	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	f.X.Tick.Marker, f.Y.Tick.Marker = logTicks{}, logTicks{}

@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"bytes"
 	"encoding/xml"
 	"image/png"
@@ -12,16 +14,14 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/vg"
-
-	"github.com/attnbench/attnbench/workbench/speed"
 )
 
 func synthetic() map[string]func() (*Figure, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var curves []Curve
+	var curves []results.Curve
 	for _, v := range []string{"performer", "performer+rpe"} {
 		for seed := range 3 {
-			c := Curve{Variant: v, Seed: uint64(seed)}
+			c := results.Curve{Variant: v, Seed: uint64(seed)}
 			for s := 1; s <= 50; s++ {
 				c.Steps = append(c.Steps, s)
 				c.Loss = append(c.Loss, 5*math.Exp(-float64(s)/20)+0.1*rng.Float64())
@@ -34,25 +34,25 @@ func synthetic() map[string]func() (*Figure, error) {
 			curves = append(curves, c)
 		}
 	}
-	var rs []speed.Result
+	var rs []results.Speed
 	for _, v := range []string{"softmax", "fftrpe-m16"} {
 		for _, n := range []int{256, 512, 1024, 2048} {
-			r := speed.Result{Variant: v, N: n, Mode: "fwdbwd", MedianS: 1e-3 * float64(n*n) / 1e5, PeakMB: float64(n) / 10}
+			r := results.Speed{Variant: v, N: n, Mode: "fwdbwd", MedianS: 1e-3 * float64(n*n) / 1e5, PeakMB: float64(n) / 10}
 			if v == "fftrpe-m16" {
 				r.MedianS = 1e-6 * float64(n) * math.Log2(float64(n))
 			}
 			if v == "softmax" && n == 2048 {
-				r = speed.Result{Variant: v, N: n, Mode: "fwdbwd", Skipped: "budget"}
+				r = results.Speed{Variant: v, N: n, Mode: "fwdbwd", Skipped: "budget"}
 			}
 			rs = append(rs, r)
 		}
 	}
 	lens := []float64{512, 1024, 2048, 4096, 8192}
-	ext := []Series{{"kerple_log", lens, []float64{20, 19, 19, 19.5, 20}}, {"alibi", lens, []float64{21, 20.5, 21, 22, 23}}, {"sinusoidal", lens, []float64{20, 60, 300, 900, math.Inf(1)}}}
-	pos := []Series{{"kerple_log", []float64{0, 1, 2, 3}, []float64{30, 25, 22, 21}}}
-	ker := HeadSeries([][]float64{{0, -0.5, -0.8, -1.1, -1.4, -1.7}, {0, -0.1, -0.2, -0.4, -0.8, -1.6}})
+	ext := []results.Series{{Label: "kerple_log", X: lens, Y: []float64{20, 19, 19, 19.5, 20}}, {Label: "alibi", X: lens, Y: []float64{21, 20.5, 21, 22, 23}}, {Label: "sinusoidal", X: lens, Y: []float64{20, 60, 300, 900, math.Inf(1)}}}
+	pos := []results.Series{{Label: "kerple_log", X: []float64{0, 1, 2, 3}, Y: []float64{30, 25, 22, 21}}}
+	ker := results.HeadSeries([][]float64{{0, -0.5, -0.8, -1.1, -1.4, -1.7}, {0, -0.1, -0.2, -0.4, -0.8, -1.6}})
 	m := []float64{4, 16, 64, 256}
-	approx := []Series{{"PRF", m, []float64{0.5, 0.25, 0.13, 0.06}}, {"ORF", m, []float64{0.4, 0.18, 0.09, 0.04}}}
+	approx := []results.Series{{Label: "PRF", X: m, Y: []float64{0.5, 0.25, 0.13, 0.06}}, {Label: "ORF", X: m, Y: []float64{0.4, 0.18, 0.09, 0.04}}}
 	att := make([][]float64, 9)
 	for i := range att {
 		att[i] = make([]float64, 9)
@@ -130,7 +130,7 @@ func TestBadInput(t *testing.T) {
 	if _, err := AttentionMap([][]float64{{1, 2}, {3}}, "x"); err == nil {
 		t.Error("ragged map accepted")
 	}
-	f, _ := Kernels([]Series{{"a", []float64{0, 1}, []float64{0, -1}}}, "k")
+	f, _ := Kernels([]results.Series{{Label: "a", X: []float64{0, 1}, Y: []float64{0, -1}}}, "k")
 	if _, err := f.Export(t.TempDir(), "../escape"); err == nil {
 		t.Error("unsafe name accepted")
 	}
@@ -140,7 +140,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestHeadSeries(t *testing.T) {
-	ss := HeadSeries([][]float64{{0, -1}, {0, -0.5, -2}})
+	ss := results.HeadSeries([][]float64{{0, -1}, {0, -0.5, -2}})
 	if len(ss) != 2 || ss[1].Label != "head 1" || len(ss[1].X) != 3 || ss[1].X[2] != 2 || ss[1].Y[2] != -2 {
 		t.Errorf("HeadSeries: %+v", ss)
 	}

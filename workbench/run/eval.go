@@ -1,14 +1,8 @@
 package run
 
 import (
-	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"strconv"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -20,25 +14,14 @@ import (
 	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/experiment"
+	"github.com/attnbench/attnbench/workbench/results"
 )
-
-// EvalResult is the evaluation at one length: perplexity = exp(mean token loss) over Sequences
-// non-overlapping sequences (the KERPLE protocol), and the mean loss at each position.
-type EvalResult struct {
-	Length       int       `json:"length"`
-	Windowed     bool      `json:"windowed"` // band mask of width L_train
-	Sequences    int       `json:"sequences"`
-	Loss         float64   `json:"loss"`
-	Perplexity   float64   `json:"perplexity"`
-	PositionLoss []float64 `json:"position_loss"`
-	Skipped      string    `json:"skipped,omitempty"`
-}
 
 // Evaluate computes perplexity at every length of e.Eval on seq, plus the windowed variant when
 // asked. A length the model cannot take (an absolute encoding's maximum) or the split cannot fill
 // is reported as skipped.
-func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq tokens.Seq, e experiment.Experiment, name string) ([]EvalResult, error) {
-	var out []EvalResult
+func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq tokens.Seq, e experiment.Experiment, name string) ([]results.Eval, error) {
+	var out []results.Eval
 	for _, windowed := range []bool{false, true} {
 		if windowed && !e.Eval.Windowed {
 			continue
@@ -55,7 +38,7 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 			return nil, fmt.Errorf("run: evaluation: %w", err)
 		}
 		for _, L := range e.Eval.Lengths {
-			r := EvalResult{Length: L, Windowed: windowed}
+			r := results.Eval{Length: L, Windowed: windowed}
 			if err := m.ValidateSeqLen(L); err != nil {
 				r.Skipped = err.Error()
 				out = append(out, r)
@@ -94,25 +77,12 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 	return out, nil
 }
 
-// SaveEval writes eval.json and eval.csv (length, windowed, sequences, loss, perplexity).
-func SaveEval(dir string, ev []EvalResult) error {
-	if err := writeJSONAtomic(filepath.Join(dir, "eval.json"), ev); err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"length", "windowed", "sequences", "loss", "perplexity", "skipped"})
-	for _, r := range ev {
-		w.Write([]string{strconv.Itoa(r.Length), strconv.FormatBool(r.Windowed), strconv.Itoa(r.Sequences),
-			strconv.FormatFloat(r.Loss, 'g', 6, 64), strconv.FormatFloat(r.Perplexity, 'g', 6, 64), r.Skipped})
-	}
-	w.Flush()
-	return writeAtomic(filepath.Join(dir, "eval.csv"), buf.Bytes())
-}
+// SaveEval writes eval.json and eval.csv of a run directory.
+func SaveEval(dir string, ev []results.Eval) error { return results.WriteEval(dir, ev) }
 
 // EvaluateDir evaluates the last checkpoint of the run in dir with ev (the run's own evaluation
 // settings when ev has no lengths) and writes eval.json and eval.csv.
-func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]EvalResult, error) {
+func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]results.Eval, error) {
 	res, err := EvaluateWith(dir, ev, nil, o)
 	if err != nil {
 		return nil, err
@@ -124,7 +94,7 @@ func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]EvalResult, error
 // (nil for none), without writing anything: for example the conversion experiment of Luo et al.
 // 2021, softmax-trained weights evaluated with random-feature attention. Variables the new model
 // has and the checkpoint lacks (random projections) are initialized as in a new model.
-func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Config), o Options) ([]EvalResult, error) {
+func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Config), o Options) ([]results.Eval, error) {
 	r, err := loadRun(dir, modify)
 	if err != nil {
 		return nil, err
@@ -146,19 +116,6 @@ func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Confi
 	}
 	defer done()
 	return Evaluate(o.Backend, r.store, r.model, data.Split(corpus.Test), e, data.Source+" test")
-}
-
-// ReadEval reads a run's eval.json; a run without one gives an error satisfying os.IsNotExist.
-func ReadEval(dir string) ([]EvalResult, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "eval.json"))
-	if err != nil {
-		return nil, err
-	}
-	var ev []EvalResult
-	if err := json.Unmarshal(b, &ev); err != nil {
-		return nil, fmt.Errorf("run: %s: %w", filepath.Join(dir, "eval.json"), err)
-	}
-	return ev, nil
 }
 
 // TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits

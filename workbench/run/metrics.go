@@ -4,82 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
+
+	"github.com/attnbench/attnbench/internal/atomicfile"
+	"github.com/attnbench/attnbench/workbench/results"
 )
-
-// Float is a float64 whose JSON form keeps NaN and infinities ("NaN", "+Inf", "-Inf"), so a
-// diverged loss is recorded as it was.
-type Float float64
-
-func (f Float) MarshalJSON() ([]byte, error) {
-	x := float64(f)
-	switch {
-	case math.IsNaN(x):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(x, 1):
-		return []byte(`"+Inf"`), nil
-	case math.IsInf(x, -1):
-		return []byte(`"-Inf"`), nil
-	}
-	return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
-}
-
-func (f *Float) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		x, err := strconv.ParseFloat(s, 64)
-		*f = Float(x)
-		return err
-	}
-	var x float64
-	err := json.Unmarshal(b, &x)
-	*f = Float(x)
-	return err
-}
-
-// Metric is one line of metrics.jsonl.
-type Metric struct {
-	Step      int    `json:"step"`
-	Loss      Float  `json:"loss"`
-	LR        Float  `json:"lr"`
-	GradNorm  Float  `json:"grad_norm"`
-	TokensPS  Float  `json:"tokens_per_s"`
-	WallS     Float  `json:"wall_s"`
-	Diverged  bool   `json:"diverged,omitempty"`
-	ValidLoss *Float `json:"valid_loss,omitempty"`
-}
-
-// ReadMetrics reads a run's metrics.jsonl.
-func ReadMetrics(dir string) ([]Metric, error) {
-	f := filepath.Join(dir, "metrics.jsonl")
-	b, err := os.ReadFile(f)
-	if err != nil {
-		return nil, fmt.Errorf("run: %w", err)
-	}
-	var out []Metric
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	for i, line := range lines {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		var m Metric
-		if err := json.Unmarshal(line, &m); err != nil {
-			// A line cut by a kill is the unterminated last one; anything else is corruption.
-			if i == len(lines)-1 && !bytes.HasSuffix(line, []byte("\n")) {
-				break
-			}
-			return nil, fmt.Errorf("run: %s line %d: %w", f, i+1, err)
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
 
 // truncateMetrics keeps the lines up to step (the last checkpoint), atomically.
 func truncateMetrics(dir string, step int) error {
@@ -87,7 +17,7 @@ func truncateMetrics(dir string, step int) error {
 	if _, err := os.Stat(f); os.IsNotExist(err) {
 		return nil
 	}
-	ms, err := ReadMetrics(dir)
+	ms, err := results.ReadMetrics(dir)
 	if err != nil {
 		return err
 	}
@@ -102,34 +32,17 @@ func truncateMetrics(dir string, step int) error {
 	return writeAtomic(f, buf.Bytes())
 }
 
-// writeAtomic writes b to path through a synced temporary file and a rename.
+// writeAtomic and writeJSONAtomic write run files atomically (internal/atomicfile).
 func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("run: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("run: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("run: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	return nil
 }
 
 func writeJSONAtomic(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
+	if err := atomicfile.WriteJSON(path, v); err != nil {
+		return fmt.Errorf("run: %w", err)
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return nil
 }

@@ -1,6 +1,8 @@
 package run
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"fmt"
 	"html"
 	"io"
@@ -14,7 +16,7 @@ import (
 // ProgressBar returns an OnStep callback that shows a progress bar with the loss and tokens/s:
 // an HTML block updated in place inside a GoNB notebook, a line redrawn with \r on a terminal,
 // and nothing elsewhere (use Options.Progress for log lines).
-func ProgressBar(name string, total int, w io.Writer) func(Metric) {
+func ProgressBar(name string, total int, w io.Writer) func(results.Metric) {
 	const width = 30
 	var last time.Time
 	id := ""
@@ -22,7 +24,7 @@ func ProgressBar(name string, total int, w io.Writer) func(Metric) {
 		id = "attnbench-progress-" + gonbui.UniqueID()
 	}
 	tty := IsTerminal(w)
-	return func(m Metric) {
+	return func(m results.Metric) {
 		done := m.Step >= total || m.Diverged
 		if !done && time.Since(last) < 200*time.Millisecond {
 			return

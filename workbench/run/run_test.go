@@ -1,6 +1,8 @@
 package run
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -386,7 +388,7 @@ func TestCollect(t *testing.T) {
 	if _, err := Sweep(Seeds(e, 1, 2), root, o); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Collect(RunDirs(root))
+	rep, err := results.Collect(results.RunDirs(root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,9 +400,9 @@ func TestCollect(t *testing.T) {
 	}
 	// The geometric mean of the seeds' perplexities.
 	var logs float64
-	for _, d := range RunDirs(root) {
+	for _, d := range results.RunDirs(root) {
 		b, _ := os.ReadFile(filepath.Join(d, "eval.json"))
-		var ev []EvalResult
+		var ev []results.Eval
 		json.Unmarshal(b, &ev)
 		logs += math.Log(ev[0].Perplexity)
 	}
@@ -474,7 +476,7 @@ func TestProgressBarAndUnigram(t *testing.T) {
 	var buf strings.Builder
 	bar := ProgressBar("x", 10, &buf)
 	for s := 1; s <= 10; s++ {
-		bar(Metric{Step: s, Loss: 1, TokensPS: 100})
+		bar(results.Metric{Step: s, Loss: 1, TokensPS: 100})
 	}
 	if buf.Len() != 0 { // not a terminal and not a notebook: the bar stays silent
 		t.Errorf("progress bar wrote %q to a non-terminal", buf.String())
@@ -550,7 +552,7 @@ func TestReadMetricsCutLine(t *testing.T) {
 		{"{\"step\":1,\"loss\":2}\nnot json\n", 0, true},         // a complete bad line
 	} {
 		os.WriteFile(path, []byte(tc.text), 0o644)
-		ms, err := ReadMetrics(dir)
+		ms, err := results.ReadMetrics(dir)
 		if (err != nil) != tc.bad || (!tc.bad && len(ms) != tc.n) {
 			t.Errorf("%q: %d metrics, err %v", tc.text, len(ms), err)
 		}

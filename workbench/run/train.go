@@ -4,6 +4,8 @@
 package run
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +40,7 @@ type Options struct {
 	// Progress receives a progress line every LogEvery steps; nil for none.
 	Progress io.Writer
 	// OnStep, when set, is called after every step with its metric (notebook progress bars).
-	OnStep func(Metric)
+	OnStep func(results.Metric)
 	// StopAt stops training after this global step as if the process were killed there (no final
 	// checkpoint, no evaluation); 0 = run to the end.
 	StopAt int
@@ -61,10 +63,10 @@ type Status struct {
 type Result struct {
 	Dir        string
 	Status     Status
-	Metrics    []Metric // every logged step of the run, including those before a resume
-	FinalLoss  float64  // training loss of the last step
-	ResumedAt  int      // the checkpoint step the run started from (0 = fresh)
-	Eval       []EvalResult
+	Metrics    []results.Metric // every logged step of the run, including those before a resume
+	FinalLoss  float64          // training loss of the last step
+	ResumedAt  int              // the checkpoint step the run started from (0 = fresh)
+	Eval       []results.Eval
 	Parameters int
 }
 
@@ -189,10 +191,10 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 		if _, err := training.RedrawIfDue(m.Mechanism, store, step); err != nil {
 			return res, fmt.Errorf("run: step %d: %w", step, err)
 		}
-		met := Metric{Step: step, Loss: Float(last), LR: Float(readScalar(store, "/optimizers/learning_rate")),
-			GradNorm: Float(readScalar(store, training.GradNormPath)),
-			TokensPS: Float(float64((step-start)*tokensPerStep) / time.Since(t0).Seconds()),
-			WallS:    Float(time.Since(t0).Seconds())}
+		met := results.Metric{Step: step, Loss: results.Float(last), LR: results.Float(readScalar(store, "/optimizers/learning_rate")),
+			GradNorm: results.Float(readScalar(store, training.GradNormPath)),
+			TokensPS: results.Float(float64((step-start)*tokensPerStep) / time.Since(t0).Seconds()),
+			WallS:    results.Float(time.Since(t0).Seconds())}
 		reason := det.Check(last)
 		met.Diverged = reason != ""
 		if met.Diverged || step%e.LogEvery == 0 || step == e.Optim.Steps || step == start+1 {
@@ -253,7 +255,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 // resultFromDir reports a run from its files: every logged metric, the loss of the last logged
 // step (a run always logs its last step) and the evaluation results.
 func resultFromDir(dir string, st Status) (*Result, error) {
-	ms, err := ReadMetrics(dir)
+	ms, err := results.ReadMetrics(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +263,7 @@ func resultFromDir(dir string, st Status) (*Result, error) {
 	if len(ms) > 0 {
 		res.FinalLoss = float64(ms[len(ms)-1].Loss)
 	}
-	if res.Eval, err = ReadEval(dir); err != nil && !os.IsNotExist(err) {
+	if res.Eval, err = results.ReadEval(dir); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
 	return res, nil

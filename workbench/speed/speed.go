@@ -5,15 +5,11 @@
 package speed
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -26,6 +22,7 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/internal/memprobe"
+	"github.com/attnbench/attnbench/workbench/results"
 )
 
 // Variant is one attention layer: a mechanism with its parameters and a positional encoding.
@@ -55,18 +52,6 @@ type Config struct {
 	// Backward also measures forward+backward (gradients of q, k, v and the encoding).
 	Backward bool
 	Progress io.Writer
-}
-
-// Result of one variant at one length and mode ("fwd" or "fwdbwd").
-type Result struct {
-	Variant string  `json:"variant"`
-	N       int     `json:"n"`
-	Mode    string  `json:"mode"`
-	MedianS float64 `json:"median_s"`
-	MinS    float64 `json:"min_s"`
-	MaxS    float64 `json:"max_s"`
-	PeakMB  float64 `json:"peak_mb"`
-	Skipped string  `json:"skipped,omitempty"`
 }
 
 func (c *Config) defaults() error {
@@ -127,7 +112,7 @@ func Attend(l *attention.Layer, scope *model.Scope, q, k, v *Node) *Node {
 }
 
 // Run measures every variant at every length, smallest first.
-func Run(b compute.Backend, c Config) ([]Result, error) {
+func Run(b compute.Backend, c Config) ([]results.Speed, error) {
 	if err := c.defaults(); err != nil {
 		return nil, err
 	}
@@ -144,14 +129,14 @@ func Run(b compute.Backend, c Config) ([]Result, error) {
 	if c.Backward {
 		modes = append(modes, "fwdbwd")
 	}
-	var out []Result
+	var out []results.Speed
 	for vi, v := range c.Variants {
 		for _, mode := range modes {
 			skip := ""
 			lastPeak, lastN := 0.0, 0
 			prevPeak, prevN := 0.0, 0
 			for _, n := range lengths {
-				r := Result{Variant: v.Name, N: n, Mode: mode}
+				r := results.Speed{Variant: v.Name, N: n, Mode: mode}
 				if skip == "" && c.MemBudgetMB > 0 && lastN > 0 {
 					exp := 2.0
 					if prevN > 0 && prevPeak > 0 && lastPeak > prevPeak {
@@ -184,7 +169,7 @@ func Run(b compute.Backend, c Config) ([]Result, error) {
 	return out, nil
 }
 
-func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r *Result) error {
+func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r *results.Speed) error {
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	rnd := func() *tensors.Tensor {
 		x := make([]float32, c.Batch*n*c.Heads*c.HeadDim)
@@ -238,43 +223,6 @@ func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r
 	}
 	r.PeakMB = float64(peak) / (1 << 20)
 	return nil
-}
-
-// WriteJSON and WriteCSV save results; ReadJSON loads them.
-func WriteJSON(path string, rs []Result) error {
-	b, err := json.MarshalIndent(rs, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-func ReadJSON(path string) ([]Result, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("speed: %w", err)
-	}
-	var rs []Result
-	if err := json.Unmarshal(b, &rs); err != nil {
-		return nil, fmt.Errorf("speed: %s: %w", path, err)
-	}
-	return rs, nil
-}
-
-func WriteCSV(path string, rs []Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := csv.NewWriter(f)
-	w.Write([]string{"variant", "n", "mode", "median_s", "min_s", "max_s", "peak_mb", "skipped"})
-	for _, r := range rs {
-		g := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-		w.Write([]string{r.Variant, strconv.Itoa(r.N), r.Mode, g(r.MedianS), g(r.MinS), g(r.MaxS), g(r.PeakMB), r.Skipped})
-	}
-	w.Flush()
-	return w.Error()
 }
 
 // Defaults lists the variants of the speed figure: softmax, Performer, FFT-RPE with m = 16, 32,

@@ -1,6 +1,8 @@
 package speed
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -50,13 +52,13 @@ func TestBudgetsAndFiles(t *testing.T) {
 		t.Errorf("memory budget: %+v", rs)
 	}
 	dir := t.TempDir()
-	if err := WriteJSON(filepath.Join(dir, "s.json"), rs); err != nil {
+	if err := results.WriteSpeed(filepath.Join(dir, "s.json"), rs); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteCSV(filepath.Join(dir, "s.csv"), rs); err != nil {
+	if err := results.WriteSpeed(filepath.Join(dir, "s.csv"), rs); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJSON(filepath.Join(dir, "s.json"))
+	back, err := results.ReadSpeed(filepath.Join(dir, "s.json"))
 	if err != nil || !reflect.DeepEqual(back, rs) {
 		t.Errorf("JSON round trip: %v", err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"fmt"
 	"io"
 	"os"
@@ -64,10 +66,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if err := speed.WriteJSON(filepath.Join(*out, "speed.json"), rs); err != nil {
+	if err := results.WriteSpeed(filepath.Join(*out, "speed.json"), rs); err != nil {
 		return err
 	}
-	if err := speed.WriteCSV(filepath.Join(*out, "speed.csv"), rs); err != nil {
+	if err := results.WriteSpeed(filepath.Join(*out, "speed.csv"), rs); err != nil {
 		return err
 	}
 	for _, r := range rs {

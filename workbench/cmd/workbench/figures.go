@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"fmt"
 	"io"
 	"path/filepath"
@@ -80,7 +82,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	if err := run.WriteTable(filepath.Join(stabRoot, "table.csv"), rows); err != nil {
 		return err
 	}
-	if _, err := plotRuns(run.RunDirs(stabRoot), *out, "", true, false); err != nil {
+	if _, err := plotRuns(results.RunDirs(stabRoot), *out, "", true, false); err != nil {
 		return err
 	}
 
@@ -105,7 +107,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	if err := run.WriteTable(filepath.Join(extRoot, "table.csv"), rows); err != nil {
 		return err
 	}
-	if _, err := plotRuns(run.RunDirs(extRoot), *out, "", false, true); err != nil {
+	if _, err := plotRuns(results.RunDirs(extRoot), *out, "", false, true); err != nil {
 		return err
 	}
 
@@ -114,7 +116,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if f, err := plots.Kernels(plots.HeadSeries(bias), "KERPLE-log: bias against distance"); err != nil {
+	if f, err := plots.Kernels(results.HeadSeries(bias), "KERPLE-log: bias against distance"); err != nil {
 		return err
 	} else if _, err := f.Export(*out, "kernels-kerple_log"); err != nil {
 		return err
@@ -143,7 +145,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := speed.WriteJSON(filepath.Join(*runsDir, "speed.json"), rs); err != nil {
+	if err := results.WriteSpeed(filepath.Join(*runsDir, "speed.json"), rs); err != nil {
 		return err
 	}
 	if _, err := plotSpeed(rs, *out, ""); err != nil {

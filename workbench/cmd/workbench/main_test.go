@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"bytes"
 	"os"
 	"os/exec"
@@ -124,7 +126,7 @@ func TestKillAndResume(t *testing.T) {
 	if code := execute(args(full), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	want, _ := run.ReadMetrics(full)
+	want, _ := results.ReadMetrics(full)
 
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], args(dir)...)
@@ -135,7 +137,7 @@ func TestKillAndResume(t *testing.T) {
 	// Kill it once it has written a checkpoint and gone on training.
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		ms, _ := run.ReadMetrics(dir)
+		ms, _ := results.ReadMetrics(dir)
 		if _, err := os.Stat(filepath.Join(dir, "checkpoints", "latest.json")); err == nil && len(ms) > 0 && ms[len(ms)-1].Step%15 > 3 {
 			break
 		}
@@ -157,7 +159,7 @@ func TestKillAndResume(t *testing.T) {
 	if !strings.Contains(out.String(), "resumed from the checkpoint at step") {
 		t.Errorf("resume not reported:\n%s", out.String())
 	}
-	got, _ := run.ReadMetrics(dir)
+	got, _ := results.ReadMetrics(dir)
 	if len(got) != len(want) {
 		t.Fatalf("%d metric lines after resume, want %d", len(got), len(want))
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +13,6 @@ import (
 	"github.com/attnbench/attnbench/workbench/experiment"
 	"github.com/attnbench/attnbench/workbench/plots"
 	"github.com/attnbench/attnbench/workbench/run"
-	"github.com/attnbench/attnbench/workbench/speed"
 )
 
 func plotCmd(args []string, stdout, stderr io.Writer) error {
@@ -53,7 +54,7 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 		written = append(written, paths...)
 	}
 	if *speedFile != "" {
-		rs, err := speed.ReadJSON(*speedFile)
+		rs, err := results.ReadSpeed(*speedFile)
 		if err != nil {
 			return err
 		}
@@ -77,7 +78,7 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 // plotRuns draws the stability figure from every run and the extrapolation and position-wise
 // figures from those with evaluation results.
 func plotRuns(dirs []string, out, prefix string, stability, extrapolation bool) ([]string, error) {
-	rep, err := run.Collect(dirs)
+	rep, err := results.Collect(dirs)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +118,7 @@ func plotRuns(dirs []string, out, prefix string, stability, extrapolation bool) 
 	return written, nil
 }
 
-func plotSpeed(rs []speed.Result, out, prefix string) ([]string, error) {
+func plotSpeed(rs []results.Speed, out, prefix string) ([]string, error) {
 	var written []string
 	modes := map[string]bool{}
 	for _, r := range rs {

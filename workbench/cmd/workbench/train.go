@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/results"
+
 	"flag"
 	"fmt"
 	"io"
@@ -137,7 +139,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func printEval(w io.Writer, ev []run.EvalResult) {
+func printEval(w io.Writer, ev []results.Eval) {
 	fmt.Fprintf(w, "%8s %9s %9s %9s %11s\n", "length", "windowed", "sequences", "loss", "perplexity")
 	for _, r := range ev {
 		if r.Skipped != "" {

@@ -1,4 +1,4 @@
-package run
+package results
 
 import (
 	"math"
@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/attnbench/attnbench/workbench/experiment"
-	"github.com/attnbench/attnbench/workbench/plots"
 )
 
 // Report gathers the results of run directories for the figures. Runs named <variant>-s<seed>
@@ -16,14 +15,14 @@ import (
 type Report struct {
 	TrainLen int
 	// Curves holds every run's logged loss, for the stability figure.
-	Curves []plots.Curve
+	Curves []Curve
 	// Perplexity holds, per variant, perplexity against evaluation length (geometric mean over
 	// seeds); Position the position-wise perplexity at the longest length (blocks of positions
 	// averaged to at most 64 points). Windowed results are left out.
-	Perplexity []plots.Series
-	Position   []plots.Series
+	Perplexity []Series
+	Position   []Series
 	// Windowed is Perplexity with a band mask of the training length, for runs evaluated so.
-	Windowed []plots.Series
+	Windowed []Series
 }
 
 var seedSuffix = regexp.MustCompile(`-s\d+$`)
@@ -49,7 +48,7 @@ func Collect(dirs []string) (*Report, error) {
 		}
 		rep.TrainLen = e.Data.SeqLen
 		variant := seedSuffix.ReplaceAllString(e.Name, "")
-		c := plots.Curve{Variant: variant, Seed: e.Seed}
+		c := Curve{Variant: variant, Seed: e.Seed}
 		for _, m := range ms {
 			c.Steps = append(c.Steps, m.Step)
 			c.Loss = append(c.Loss, float64(m.Loss))
@@ -96,7 +95,7 @@ func Collect(dirs []string) (*Report, error) {
 		}
 		if len(a.pos) > 0 {
 			w := max(1, len(a.pos)/64)
-			ps := plots.Series{Label: v}
+			ps := Series{Label: v}
 			for i := 0; i < len(a.pos); i += w {
 				sum, n := 0.0, 0
 				for _, l := range a.pos[i:min(i+w, len(a.pos))] {
@@ -112,13 +111,13 @@ func Collect(dirs []string) (*Report, error) {
 }
 
 // geoMean turns sums of log perplexity by length into a series of geometric means.
-func geoMean(label string, logSum map[int]float64, n map[int]int) plots.Series {
+func geoMean(label string, logSum map[int]float64, n map[int]int) Series {
 	var lens []int
 	for l := range logSum {
 		lens = append(lens, l)
 	}
 	slices.Sort(lens)
-	s := plots.Series{Label: label}
+	s := Series{Label: label}
 	for _, l := range lens {
 		s.X = append(s.X, float64(l))
 		s.Y = append(s.Y, math.Exp(logSum[l]/float64(n[l])))

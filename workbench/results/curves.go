@@ -1,0 +1,35 @@
+// Package results holds what the workbench measures, as plain data with JSON and CSV forms:
+// training curves, labelled series, speed and memory timings, evaluations, and their
+// collection from run directories. It draws nothing (package plots does) and trains nothing
+// (package run does).
+package results
+
+import "fmt"
+
+// Curve is one run's loss against step.
+type Curve struct {
+	Variant    string
+	Seed       uint64
+	Steps      []int
+	Loss       []float64
+	DivergedAt int // step of divergence, 0 when the run did not diverge
+}
+
+// Series is one labelled x-y series.
+type Series struct {
+	Label string
+	X, Y  []float64
+}
+
+// HeadSeries turns one row of values per head, indexed by distance 0, 1, ..., into a series per
+// head ("head 0", "head 1", ...), for Kernels.
+func HeadSeries(rows [][]float64) []Series {
+	ss := make([]Series, len(rows))
+	for h, row := range rows {
+		ss[h].Label = fmt.Sprintf("head %d", h)
+		for dist, v := range row {
+			ss[h].X, ss[h].Y = append(ss[h].X, float64(dist)), append(ss[h].Y, v)
+		}
+	}
+	return ss
+}
