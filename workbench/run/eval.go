@@ -83,23 +83,21 @@ func SaveEval(dir string, ev []results.Eval) error { return results.WriteEval(di
 // EvaluateDir evaluates the last checkpoint of the run in dir with ev (the run's own evaluation
 // settings when ev has no lengths) and writes eval.json and eval.csv.
 func EvaluateDir(dir string, ev experiment.Eval, o Options) ([]results.Eval, error) {
-	res, err := EvaluateWith(dir, ev, nil, o)
+	r, err := Restore(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := EvaluateRestored(r, ev, o)
 	if err != nil {
 		return nil, err
 	}
 	return res, SaveEval(dir, res)
 }
 
-// EvaluateWith evaluates the last checkpoint of the run in dir with the model changed by modify
-// (nil for none), without writing anything: for example the conversion experiment of Luo et al.
-// 2021, softmax-trained weights evaluated with random-feature attention. Variables the new model
-// has and the checkpoint lacks (random projections) are initialized as in a new model.
-func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Config), o Options) ([]results.Eval, error) {
-	r, err := loadRun(dir, modify)
-	if err != nil {
-		return nil, err
-	}
-	e := r.exp
+// EvaluateRestored evaluates a restored run with ev (the run's own evaluation settings where ev
+// leaves a field zero), without writing anything.
+func EvaluateRestored(r *Restored, ev experiment.Eval, o Options) ([]results.Eval, error) {
+	e := r.Exp
 	if len(ev.Lengths) > 0 {
 		e.Eval.Lengths = ev.Lengths
 	}
@@ -110,12 +108,12 @@ func EvaluateWith(dir string, ev experiment.Eval, modify func(*transformer.Confi
 		e.Eval.Batch = ev.Batch
 	}
 	e.Eval.Windowed = e.Eval.Windowed || ev.Windowed
-	data, done, err := openData(e, o)
+	data, done, err := OpenData(e, o)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	return Evaluate(o.Backend, r.store, r.model, data.Split(corpus.Test), e, data.Source+" test")
+	return Evaluate(o.Backend, r.Store, r.Model, data.Split(corpus.Test), e, data.Source+" test")
 }
 
 // TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits

@@ -14,8 +14,8 @@ import (
 	"github.com/attnbench/attnbench/workbench/experiment"
 )
 
-// openData returns o.Data, or opens the experiment's corpus; done releases what it opened.
-func openData(e experiment.Experiment, o Options) (data *tokens.Splits, done func(), err error) {
+// OpenData returns o.Data, or opens the experiment's corpus; done releases what it opened.
+func OpenData(e experiment.Experiment, o Options) (data *tokens.Splits, done func(), err error) {
 	if o.Data != nil {
 		return o.Data, func() {}, nil
 	}
@@ -26,18 +26,20 @@ func openData(e experiment.Experiment, o Options) (data *tokens.Splits, done fun
 	return d, func() { d.Close() }, nil
 }
 
-// loaded is a finished or interrupted run restored from its directory.
-type loaded struct {
-	exp   experiment.Experiment
-	tok   tokenizer.Tokenizer
-	model *transformer.Model
-	store *model.Store
+// Restored is a finished or interrupted run restored from its directory: what the readouts of
+// package inspect start from.
+type Restored struct {
+	Dir   string
+	Exp   experiment.Experiment
+	Tok   tokenizer.Tokenizer
+	Model *transformer.Model
+	Store *model.Store
 }
 
-// loadRun restores the run in dir from its config and last complete checkpoint, with the model
+// Restore restores the run in dir from its config and last complete checkpoint, with the model
 // changed by modify (nil for none). Variables the changed model has and the checkpoint lacks
 // (random projections) are initialized as in a new model, from the run's seed.
-func loadRun(dir string, modify func(*transformer.Config)) (*loaded, error) {
+func Restore(dir string, modify func(*transformer.Config)) (*Restored, error) {
 	e, err := experiment.Load(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, err
@@ -67,5 +69,5 @@ func loadRun(dir string, modify func(*transformer.Config)) (*loaded, error) {
 	if _, err := checkpoint.Load(store).Dir(checkpointDir(dir)).ExcludeAllParams().Done(); err != nil {
 		return nil, fmt.Errorf("run: loading checkpoint of %s: %w", dir, err)
 	}
-	return &loaded{exp: e, tok: tok, model: m, store: store}, nil
+	return &Restored{Dir: dir, Exp: e, Tok: tok, Model: m, Store: store}, nil
 }

@@ -1,6 +1,8 @@
 package run
 
 import (
+	"github.com/attnbench/attnbench/internal/testrun"
+
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"encoding/json"
@@ -14,56 +16,22 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/attnbench/attnbench/datasets/builtin"
 	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/listops"
-	"github.com/attnbench/attnbench/datasets/tokenizer"
 	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/backend"
 	"github.com/attnbench/attnbench/workbench/experiment"
-
-	"github.com/attnbench/attnbench/gomlxattn/params"
 )
 
-func tiny(steps int) experiment.Experiment {
-	return experiment.Experiment{
-		Name:            "tiny",
-		Model:           transformer.Config{Width: 32, Heads: 2, Layers: 1, PosEnc: posenc.Config{Kind: "alibi"}},
-		Data:            experiment.Data{Corpus: "prose", SeqLen: 32, Batch: 8},
-		Optim:           experiment.Optim{Steps: steps, LR: 3e-3},
-		Seed:            5,
-		Eval:            experiment.Eval{Lengths: []int{32, 64}, Sequences: 4, Batch: 2},
-		CheckpointEvery: 4,
-		LogEvery:        1,
-	}
-}
-
-func prose(t *testing.T) *tokens.Splits {
-	t.Helper()
-	c, err := builtin.Load("prose")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := tokens.Tokenize(c, tokenizer.Byte{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func tiny(steps int) experiment.Experiment { return testrun.Tiny(steps) }
 
 func opts(t *testing.T) Options {
 	t.Helper()
-	ch, err := backend.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Options{Backend: ch.Backend, Data: prose(t), SkipEval: true}
+	return Options{Backend: testrun.Backend(t), Data: testrun.Prose(t), SkipEval: true}
 }
 
-// A run stopped after step 6 (checkpoint at 4) and resumed ends with the same loss as an
-// uninterrupted run, and its metrics have every step once.
 func TestResumeMatchesUninterrupted(t *testing.T) {
 	o := opts(t)
 	e := tiny(12)
@@ -332,53 +300,6 @@ func TestListOps(t *testing.T) {
 	t.Logf("listops: valid %.3f test %.3f majority %.3f", res.ValidAccuracy, res.TestAccuracy, res.Majority)
 }
 
-func TestSample(t *testing.T) {
-	o := opts(t)
-	dir := t.TempDir()
-	if _, err := Train(tiny(30), dir, o); err != nil {
-		t.Fatal(err)
-	}
-	a, err := Sample(dir, "And God said", 40, 0.8, 1, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := Sample(dir, "And God said", 40, 0.8, 1, o)
-	g, _ := Sample(dir, "And God said", 40, 0, 1, o)
-	if len(a) != 40 || a != b || len(g) != 40 {
-		t.Errorf("samples %q %q %q: want 40 bytes, deterministic for a seed", a, b, g)
-	}
-	if _, err := Sample(dir, "x", 5, -1, 1, o); err == nil {
-		t.Error("negative temperature accepted")
-	}
-	// draw follows the softmax: a logit 2 above another is picked about e^2 times as often.
-	rng := rand.New(rand.NewPCG(1, 1))
-	counts := [2]int{}
-	for range 20000 {
-		counts[draw(rng, []float32{0, 2}, 1)]++
-	}
-	if r := float64(counts[1]) / float64(counts[0]); math.Abs(r-math.Exp(2)) > 0.6 {
-		t.Errorf("ratio %.2f, want %.2f", r, math.Exp(2))
-	}
-}
-
-// Padding the context does not change the next-token choice: greedy samples from a prompt equal
-// those from the same prompt followed by its own greedy continuation.
-func TestSampleGreedyConsistent(t *testing.T) {
-	o := opts(t)
-	dir := t.TempDir()
-	if _, err := Train(tiny(20), dir, o); err != nil {
-		t.Fatal(err)
-	}
-	a, err := Sample(dir, "In the beginning", 10, 0, 1, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := Sample(dir, "In the beginning"+a[:4], 6, 0, 1, o)
-	if a[4:] != b {
-		t.Errorf("greedy continuation %q, then %q from the extended prompt", a, b)
-	}
-}
-
 func TestCollect(t *testing.T) {
 	o := opts(t)
 	o.SkipEval = false
@@ -408,67 +329,6 @@ func TestCollect(t *testing.T) {
 	}
 	if got, want := rep.Perplexity[0].Y[0], math.Exp(logs/2); math.Abs(got-want) > 1e-9*want {
 		t.Errorf("perplexity %g, want the geometric mean %g", got, want)
-	}
-}
-
-// Softmax-trained weights evaluated with PRF attention (Luo et al.'s conversion): the loss moves
-// away from the softmax model's but stays finite; with the original model it is unchanged.
-func TestEvaluateConverted(t *testing.T) {
-	o := opts(t)
-	o.SkipEval = false
-	dir := t.TempDir()
-	e := tiny(30)
-	e.Model.PosEnc = posenc.Config{Kind: "luo_rpe"}
-	res, err := Train(e, dir, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := experiment.Eval{Lengths: []int{32}, Sequences: 4, Batch: 2}
-	same, err := EvaluateWith(dir, ev, nil, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(same[0].Loss-res.Eval[0].Loss) > 1e-5 {
-		t.Errorf("reloaded model loss %g, trained %g", same[0].Loss, res.Eval[0].Loss)
-	}
-	conv, err := EvaluateWith(dir, ev, func(c *transformer.Config) {
-		c.Attention, c.AttentionParams = "kernelized_rpe", params.Given{"m": 64}
-	}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l := conv[0].Loss; math.IsNaN(l) || math.IsInf(l, 0) || l == same[0].Loss {
-		t.Errorf("converted loss %g (softmax %g)", l, same[0].Loss)
-	}
-}
-
-// The ALiBi bias read back from a run is the fixed -slope_h * distance of the reference.
-func TestLearnedBias(t *testing.T) {
-	o := opts(t)
-	dir := t.TempDir()
-	if _, err := Train(tiny(4), dir, o); err != nil { // tiny uses ALiBi, 2 heads
-		t.Fatal(err)
-	}
-	b, err := LearnedBias(dir, 9, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slopes := []float64{1.0 / 16, 1.0 / 256} // 2^(-8h/H), h = 1..H, for H = 2
-	for h, row := range b {
-		for dist, v := range row {
-			if want := -slopes[h] * float64(dist); math.Abs(v-want) > 1e-5 {
-				t.Errorf("head %d distance %d: %g, want %g", h, dist, v, want)
-			}
-		}
-	}
-	rot := tiny(2)
-	rot.Model.PosEnc = posenc.Config{Kind: "rotary"}
-	rdir := t.TempDir()
-	if _, err := Train(rot, rdir, o); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LearnedBias(rdir, 9, o); err == nil {
-		t.Error("rotary has no bias, but LearnedBias returned one")
 	}
 }
 

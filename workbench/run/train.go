@@ -99,7 +99,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if st, err := ReadStatus(dir); err == nil && (st.State == "done" || st.State == "diverged") {
 		return resultFromDir(dir, st) // finished: report it, do not train or evaluate again
 	}
-	data, done, err := openData(e, o)
+	data, done, err := OpenData(e, o)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/inspect"
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"fmt"
@@ -112,7 +113,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	}
 
 	// Learned kernel shapes of the KERPLE-log run, to four times the training length.
-	bias, err := run.LearnedBias(filepath.Join(extRoot, "kerple_log"), 4*sc.seqLen, opts)
+	bias, err := inspect.LearnedBias(filepath.Join(extRoot, "kerple_log"), 4*sc.seqLen, opts)
 	if err != nil {
 		return err
 	}

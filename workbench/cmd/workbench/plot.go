@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/inspect"
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"fmt"
@@ -166,7 +167,7 @@ func plotAttention(dir, text string, layer int, out, prefix string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	w, err := run.AttentionWeights(dir, text, run.Options{Backend: ch.Backend})
+	w, err := inspect.AttentionWeights(dir, text, run.Options{Backend: ch.Backend})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
-package run
+package inspect
 
 import (
+	"github.com/attnbench/attnbench/workbench/run"
+
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
@@ -15,28 +17,28 @@ import (
 // last checkpoint, indexed [layer][head][query][key]; each query's row sums to 1 over the keys it
 // sees. Kernelized mechanisms give the matrix their estimator implies, phi(q_i).phi(k_j) c_{j-i}
 // normalized per row, formed in O(n^2) for this readout only.
-func AttentionWeights(dir, text string, o Options) ([][][][]float64, error) {
-	r, err := loadRun(dir, nil)
+func AttentionWeights(dir, text string, o run.Options) ([][][][]float64, error) {
+	r, err := run.Restore(dir, nil)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := r.tok.Encode(nil, []byte(text))
+	ids, err := r.Tok.Encode(nil, []byte(text))
 	if err != nil {
 		return nil, err
 	}
 	if len(ids) == 0 {
-		return nil, fmt.Errorf("run: attention text %q has no tokens; want at least 1", text)
+		return nil, fmt.Errorf("inspect: attention text %q has no tokens; want at least 1", text)
 	}
-	if err := r.model.ValidateSeqLen(len(ids)); err != nil {
+	if err := r.Model.ValidateSeqLen(len(ids)); err != nil {
 		return nil, err
 	}
 	return attentionWeights(r, ids, o)
 }
 
-func attentionWeights(r *loaded, ids []int32, o Options) ([][][][]float64, error) {
-	m := r.model
+func attentionWeights(r *run.Restored, ids []int32, o run.Options) ([][][][]float64, error) {
+	m := r.Model
 	noProbs := false
-	exec, err := model.NewExec(o.Backend, r.store, func(scope *model.Scope, t *Node) *Node {
+	exec, err := model.NewExec(o.Backend, r.Store, func(scope *model.Scope, t *Node) *Node {
 		out := m.Forward(scope, t, transformer.ForwardOptions{WantProbs: true})
 		if len(out.Probs) == 0 {
 			noProbs = true
@@ -53,7 +55,7 @@ func attentionWeights(r *loaded, ids []int32, o Options) ([][][][]float64, error
 		return nil, err
 	}
 	if noProbs {
-		return nil, fmt.Errorf("run: attention %q provides no attention matrix", m.Mechanism.Name())
+		return nil, fmt.Errorf("inspect: attention %q provides no attention matrix", m.Mechanism.Name())
 	}
 	flat := tensors.MustCopyFlatData[float32](out[0])
 	layers, heads := m.Config.Layers, m.Config.Heads

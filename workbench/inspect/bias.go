@@ -1,6 +1,8 @@
-package run
+package inspect
 
 import (
+	"github.com/attnbench/attnbench/workbench/run"
+
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
@@ -15,22 +17,22 @@ import (
 // query at position n-1 for the key at distance 0, 1, ..., n-1 (per head), read from the last
 // checkpoint: KERPLE, ALiBi, T5, FIRE and Luo's table shapes after training. Encodings without a
 // bias (absolute, rotary, none) give an error.
-func LearnedBias(dir string, n int, o Options) ([][]float64, error) {
+func LearnedBias(dir string, n int, o run.Options) ([][]float64, error) {
 	if n < 1 {
-		return nil, fmt.Errorf("run: bias length %d must be at least 1", n)
+		return nil, fmt.Errorf("inspect: bias length %d must be at least 1", n)
 	}
-	r, err := loadRun(dir, nil)
+	r, err := run.Restore(dir, nil)
 	if err != nil {
 		return nil, err
 	}
-	e, m := r.exp, r.model
+	e, m := r.Exp, r.Model
 	if m.Layer.Family != posenc.FamilyRelative {
-		return nil, fmt.Errorf("run: encoding %s of %s adds no bias to the logits", e.Model.PosEnc.Kind, dir)
+		return nil, fmt.Errorf("inspect: encoding %s of %s adds no bias to the logits", e.Model.PosEnc.Kind, dir)
 	}
 	if e.Model.PosEnc.PerLayer {
-		return nil, fmt.Errorf("run: %s has one encoding per layer; LearnedBias reads the shared one", dir)
+		return nil, fmt.Errorf("inspect: %s has one encoding per layer; LearnedBias reads the shared one", dir)
 	}
-	exec, err := model.NewExec(o.Backend, r.store, func(scope *model.Scope, x *Node) *Node {
+	exec, err := model.NewExec(o.Backend, r.Store, func(scope *model.Scope, x *Node) *Node {
 		b := m.Layer.Bias(scope, x.Graph(), n, dtypes.Float32)
 		full := b.Matrix() // [H, n, n]
 		return Add(full, ZerosLike(ReduceAllSum(x)))

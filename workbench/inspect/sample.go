@@ -1,6 +1,8 @@
-package run
+package inspect
 
 import (
+	"github.com/attnbench/attnbench/workbench/run"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,15 +17,15 @@ import (
 // Sample continues prompt with n tokens from the last checkpoint of the run in dir, drawing each
 // token from softmax(logits/temperature) (greedy when temperature is 0), with the context cut to
 // the training length.
-func Sample(dir, prompt string, n int, temperature float64, seed uint64, o Options) (string, error) {
+func Sample(dir, prompt string, n int, temperature float64, seed uint64, o run.Options) (string, error) {
 	if n < 0 || temperature < 0 || math.IsNaN(temperature) {
-		return "", fmt.Errorf("run: sample length %d and temperature %g must not be negative", n, temperature)
+		return "", fmt.Errorf("inspect: sample length %d and temperature %g must not be negative", n, temperature)
 	}
-	r, err := loadRun(dir, nil)
+	r, err := run.Restore(dir, nil)
 	if err != nil {
 		return "", err
 	}
-	e, m, store, tok := r.exp, r.model, r.store, r.tok
+	e, m, store, tok := r.Exp, r.Model, r.Store, r.Tok
 	cfg := m.Config
 	ids, err := tok.Encode(nil, []byte(prompt))
 	if err != nil {

@@ -1,6 +1,8 @@
-package run
+package inspect
 
 import (
+	"github.com/attnbench/attnbench/workbench/run"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,10 +26,10 @@ func TestAttentionWeights(t *testing.T) {
 	e := tiny(6)
 	e.Model.Layers = 2
 	dir := t.TempDir()
-	if _, err := Train(e, dir, o); err != nil {
+	if _, err := run.Train(e, dir, o); err != nil {
 		t.Fatal(err)
 	}
-	r, err := loadRun(dir, nil)
+	r, err := run.Restore(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestAttentionWeights(t *testing.T) {
 	k := tiny(2)
 	k.Model.Attention, k.Model.AttentionParams, k.Model.PosEnc.Kind = "performer", params.Given{"m": 8}, "none"
 	kdir := t.TempDir()
-	if _, err := Train(k, kdir, o); err != nil {
+	if _, err := run.Train(k, kdir, o); err != nil {
 		t.Fatal(err)
 	}
 	kw, err := AttentionWeights(kdir, "kernelized attention", o)
@@ -100,7 +102,7 @@ func TestAttentionWeightsWithoutMatrix(t *testing.T) {
 	e := tiny(2)
 	e.Model.Attention, e.Model.PosEnc.Kind = "values_only", "none"
 	dir := t.TempDir()
-	if _, err := Train(e, dir, o); err != nil {
+	if _, err := run.Train(e, dir, o); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := AttentionWeights(dir, "abc", o); err == nil || !strings.Contains(err.Error(), "values_only") {
@@ -124,13 +126,13 @@ func causalDistribution(row []float64, i int) string {
 }
 
 // layer0Oracle recomputes layer 0's causal ALiBi softmax attention in float64, [head][i][j].
-func layer0Oracle(t *testing.T, r *loaded, ids []int32, slopes []float64) [][][]float64 {
+func layer0Oracle(t *testing.T, r *run.Restored, ids []int32, slopes []float64) [][][]float64 {
 	t.Helper()
 	get := func(path string) []float64 {
-		v := r.store.GetVariable(path)
+		v := r.Store.GetVariable(path)
 		if v == nil {
 			var all []string
-			for v := range r.store.IterVariables() {
+			for v := range r.Store.IterVariables() {
 				all = append(all, v.Path())
 			}
 			t.Fatalf("variable %s missing; have %v", path, all)
@@ -142,7 +144,7 @@ func layer0Oracle(t *testing.T, r *loaded, ids []int32, slopes []float64) [][][]
 		}
 		return out
 	}
-	c := r.model.Config
+	c := r.Model.Config
 	D, H := c.Width, c.Heads
 	dh := D / H
 	emb := get("/embed/embeddings")
