@@ -1,7 +1,8 @@
 #!/bin/sh
 # Executes every notebook in quick mode (ATTNBENCH_MODE=full for full mode) on the GoNB kernel
 # with Jupyter's nbconvert, fails on any cell error, then checks that each notebook exported its
-# figures to figures/. The executed notebooks, outputs included, are kept in runs/notebooks/.
+# figures: to figures/ in full mode, to runs/figures/<mode>/ otherwise, so a quick run leaves the
+# committed figures alone. The executed notebooks, outputs included, are kept in runs/notebooks/.
 # Run setup.sh first.
 # Usage: notebooks/run.sh [notebook.ipynb ...]   (default: all, in order)
 set -eu
@@ -11,6 +12,8 @@ export ATTNBENCH_MODE="${ATTNBENCH_MODE:-quick}"
 timeout=1800 # seconds per cell; full-mode cells train for longer and run without a limit
 [ "$ATTNBENCH_MODE" = quick ] || timeout=-1
 out="$repo/runs/notebooks" # the executed notebooks, with their outputs
+figs="$repo/runs/figures/$ATTNBENCH_MODE"
+[ "$ATTNBENCH_MODE" != full ] || figs="$repo/figures"
 mkdir -p "$out"
 
 # The figures each notebook exports (PNG, SVG and PDF of each).
@@ -23,6 +26,7 @@ figures_of() {
 	05-kernels.ipynb) echo kernels-kerple_log kernels-kerple_power kernels-t5 kernels-fire kernels-luo_rpe kernels-alibi ;;
 	06-approximation.ipynb) echo approximation ;;
 	07-listops.ipynb) echo listops-loss ;;
+	08-recall.ipynb) echo recall ;;
 	*) echo "" ;;
 	esac
 }
@@ -31,7 +35,7 @@ notebooks="$*"
 [ -n "$notebooks" ] || notebooks=$(ls [0-9]*.ipynb)
 for nb in $notebooks; do
 	start=$(date +%s)
-	for f in $(figures_of "$nb"); do rm -f "$repo/figures/$f".png "$repo/figures/$f".svg "$repo/figures/$f".pdf; done
+	for f in $(figures_of "$nb"); do rm -f "$figs/$f".png "$figs/$f".svg "$figs/$f".pdf; done
 	if [ -z "$(figures_of "$nb")" ]; then
 		echo "$nb has no entry in figures_of: every notebook exports its figures" >&2
 		exit 1
@@ -41,8 +45,8 @@ for nb in $notebooks; do
 		--ExecutePreprocessor.timeout=$timeout "$nb" --output "$out/$nb"
 	for f in $(figures_of "$nb"); do
 		for ext in png svg pdf; do
-			if ! [ -s "$repo/figures/$f.$ext" ]; then
-				echo "$nb did not export figures/$f.$ext" >&2
+			if ! [ -s "$figs/$f.$ext" ]; then
+				echo "$nb did not export $figs/$f.$ext" >&2
 				exit 1
 			fi
 		done

@@ -91,19 +91,17 @@ func TestWindowsCoverOffsets(t *testing.T) {
 	}
 }
 
-func TestWindowsIterAndStop(t *testing.T) {
+func TestWindowsBatchesAndStop(t *testing.T) {
 	seq := randomSeq(rand.New(rand.NewPCG(3, 3)), 1000)
 	w, _ := NewWindows(seq, 2, 16, WindowOptions{Seed: 1, Name: "train"})
 	before := runtime.NumGoroutine()
 	n := 0
-	for b, err := range w.Iter() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := b.Inputs[0].Shape().Dimensions; !slices.Equal(got, []int{2, 16}) {
+	for _, b := range w.Batches() {
+		in, lab := b.Tensors()
+		if got := in.Shape().Dimensions; !slices.Equal(got, []int{2, 16}) {
 			t.Fatalf("inputs shape %v", got)
 		}
-		if got := b.Labels[0].Shape().Dimensions; !slices.Equal(got, []int{2, 16, 1}) {
+		if got := lab.Shape().Dimensions; !slices.Equal(got, []int{2, 16, 1}) {
 			t.Fatalf("labels shape %v", got)
 		}
 		if n++; n == 10 {

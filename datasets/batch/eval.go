@@ -5,8 +5,6 @@ import (
 	"iter"
 
 	"github.com/attnbench/attnbench/datasets/tokens"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/train"
 )
 
 // Sequences are the evaluation sequences of one length: N non-overlapping windows taken in order
@@ -63,18 +61,6 @@ func (s *Sequences) Batches() iter.Seq[*Batch] {
 				b.fill(s.seq, r, (first+r)*s.length, buf)
 			}
 			if !yield(b) {
-				return
-			}
-		}
-	}
-}
-
-// Iter implements train.Dataset: inputs [B, L] and labels [B, L, 1] int32.
-func (s *Sequences) Iter() iter.Seq2[train.Batch, error] {
-	return func(yield func(train.Batch, error) bool) {
-		for b := range s.Batches() {
-			in, lab := b.Tensors()
-			if !yield(train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}, Spec: s.name}, nil) {
 				return
 			}
 		}

@@ -8,9 +8,9 @@ import (
 	"iter"
 	"math/rand/v2"
 
-	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/train"
+
+	"github.com/attnbench/attnbench/datasets/tokens"
 )
 
 // Batch holds next-token prediction pairs: Labels[b][t] = the token after Inputs[b][t].
@@ -131,18 +131,6 @@ func (w *Windows) Batches() iter.Seq2[int, *Batch] {
 		}()
 		for it := range ch {
 			if !yield(it.k, it.b) {
-				return
-			}
-		}
-	}
-}
-
-// Iter implements train.Dataset: inputs [B, L] and labels [B, L, 1] int32.
-func (w *Windows) Iter() iter.Seq2[train.Batch, error] {
-	return func(yield func(train.Batch, error) bool) {
-		for _, b := range w.Batches() {
-			in, lab := b.Tensors()
-			if !yield(train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}, Spec: w.name}, nil) {
 				return
 			}
 		}

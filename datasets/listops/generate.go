@@ -135,7 +135,8 @@ type Config struct {
 // LRA is the configuration of the LRA ListOps task.
 var LRA = Config{MaxDepth: 10, MaxArgs: 10, MinLength: 500, MaxLength: 2000, Train: 96000, Valid: 2000, Test: 2000}
 
-func (c Config) withDefaults() Config {
+// WithDefaults fills zero fields with LRA's values.
+func (c Config) WithDefaults() Config {
 	or := func(v, d int) int {
 		if v != 0 {
 			return v
@@ -149,7 +150,7 @@ func (c Config) withDefaults() Config {
 
 // Validate checks the ranges; a configuration whose length window cannot be reached is refused.
 func (c Config) Validate() error {
-	c = c.withDefaults()
+	c = c.WithDefaults()
 	switch {
 	case c.MaxDepth < 1 || c.MaxDepth > 64:
 		return fmt.Errorf("listops: max depth %d is outside [1, 64]", c.MaxDepth)
@@ -190,7 +191,7 @@ func Generate(c Config) (train, valid, test []Example, err error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, nil, err
 	}
-	c = c.withDefaults()
+	c = c.WithDefaults()
 	rng := rand.New(rand.NewPCG(c.Seed, 0x4c697374))
 	total := c.Train + c.Valid + c.Test
 	seen := make(map[string]bool, total)

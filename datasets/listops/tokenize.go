@@ -5,9 +5,6 @@ import (
 	"iter"
 	"math/rand/v2"
 	"strings"
-
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/train"
 )
 
 // Tokenization selects how a Source string becomes ids.
@@ -98,49 +95,46 @@ func NewDataset(name string, ex []Example, tok Tokenization, size, maxLen int, s
 	return d, nil
 }
 
-// Name implements train.Dataset.
+// Name names the dataset in errors.
 func (d *Dataset) Name() string { return d.name }
 
 // Batches yields inputs [rows*MaxLen] and targets [rows]; the last batch of an epoch may be smaller.
 func (d *Dataset) Batches() iter.Seq2[[]int32, []int32] {
 	return func(yield func([]int32, []int32) bool) {
-		order := make([]int, len(d.ids))
-		for epoch := 0; d.epochs <= 0 || epoch < d.epochs; epoch++ {
-			for i := range order {
-				order[i] = i
-			}
-			if d.shuffle {
-				rng := rand.New(rand.NewPCG(d.seed, uint64(epoch)))
-				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-			}
-			for first := 0; first < len(order); first += d.size {
-				rows := order[first:min(first+d.size, len(order))]
-				in := make([]int32, len(rows)*d.maxLen)
-				tg := make([]int32, len(rows))
-				for r, i := range rows {
-					copy(in[r*d.maxLen:], d.ids[i])
-					tg[r] = d.targets[i]
-				}
-				if !yield(in, tg) {
-					return
-				}
+		per := d.PerEpoch()
+		for k := 0; d.epochs <= 0 || k < d.epochs*per; k++ {
+			if !yield(d.At(k)) {
+				return
 			}
 		}
 	}
 }
 
-// Iter implements train.Dataset.
-func (d *Dataset) Iter() iter.Seq2[train.Batch, error] {
-	return func(yield func(train.Batch, error) bool) {
-		for in, tg := range d.Batches() {
-			b := train.Batch{
-				Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(in, len(tg), d.maxLen)},
-				Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(tg, len(tg))},
-				Spec:   d.name,
-			}
-			if !yield(b, nil) {
-				return
-			}
-		}
+// PerEpoch is the number of batches of one pass over the examples.
+func (d *Dataset) PerEpoch() int { return (len(d.ids) + d.size - 1) / d.size }
+
+// Examples is the number of examples.
+func (d *Dataset) Examples() int { return len(d.ids) }
+
+// At returns batch k of the endless sequence of epochs: a function of the seed and k alone, so
+// a resumed training run sees the batches it would have seen.
+func (d *Dataset) At(k int) (inputs, targets []int32) {
+	per := d.PerEpoch()
+	epoch, first := k/per, (k%per)*d.size
+	order := make([]int, len(d.ids))
+	for i := range order {
+		order[i] = i
 	}
+	if d.shuffle {
+		rng := rand.New(rand.NewPCG(d.seed, uint64(epoch)))
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	rows := order[first:min(first+d.size, len(order))]
+	inputs = make([]int32, len(rows)*d.maxLen)
+	targets = make([]int32, len(rows))
+	for r, i := range rows {
+		copy(inputs[r*d.maxLen:], d.ids[i])
+		targets[r] = d.targets[i]
+	}
+	return inputs, targets
 }

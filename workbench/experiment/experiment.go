@@ -3,6 +3,9 @@
 package experiment
 
 import (
+	"github.com/attnbench/attnbench/datasets/listops"
+	"github.com/attnbench/attnbench/datasets/synthetic"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -34,13 +37,65 @@ type Experiment struct {
 	LogEvery        int `json:"log_every"`
 }
 
-// Data selects the corpus and the training windows.
+// Tasks: what a model learns.
+const (
+	TaskLM      = "lm"      // next-token prediction on Data.Corpus (the default)
+	TaskListOps = "listops" // LRA ListOps: an encoder classifier of generated expressions (Data.ListOps)
+	TaskRecall  = "recall"  // associative recall: predict the value of a queried key (Data.Recall)
+)
+
+// Data selects the task, the corpus and the training windows.
 type Data struct {
-	Corpus    string `json:"corpus"`    // embedded name (prose, code, latex) or a path, directory or glob
-	Format    string `json:"format"`    // corpus format on disk; "" = auto
-	Tokenizer string `json:"tokenizer"` // byte or gpt2
-	SeqLen    int    `json:"seq_len"`   // training length L
-	Batch     int    `json:"batch"`     // sequences per step
+	Task      string `json:"task,omitempty"` // lm (default), listops or recall
+	Corpus    string `json:"corpus"`         // embedded name (prose, code, latex) or a path, directory or glob
+	Format    string `json:"format"`         // corpus format on disk; "" = auto
+	Tokenizer string `json:"tokenizer"`      // byte or gpt2
+	SeqLen    int    `json:"seq_len"`        // training length L (listops: truncation; recall: 2 pairs + 1)
+	Batch     int    `json:"batch"`          // sequences per step
+
+	ListOps *ListOps `json:"listops,omitempty"` // task listops
+	Recall  *Recall  `json:"recall,omitempty"`  // task recall
+}
+
+// ListOps generates the expressions of the listops task (package listops; zero fields take LRA's
+// values) and names their tokenization.
+type ListOps struct {
+	MaxDepth  int    `json:"max_depth"`
+	MaxArgs   int    `json:"max_args"`
+	MinLength int    `json:"min_length"`
+	MaxLength int    `json:"max_length"`
+	Train     int    `json:"train"`
+	Valid     int    `json:"valid"`
+	Test      int    `json:"test"`
+	Seed      uint64 `json:"seed"`
+	Tokens    string `json:"tokens"` // lra (LRA's, brackets dropped) or bracket (default)
+}
+
+// Generator is the listops.Config of the task.
+func (l ListOps) Generator() listops.Config {
+	return listops.Config{MaxDepth: l.MaxDepth, MaxArgs: l.MaxArgs, MinLength: l.MinLength, MaxLength: l.MaxLength,
+		Train: l.Train, Valid: l.Valid, Test: l.Test, Seed: l.Seed}
+}
+
+// Tokenization is the listops.Tokenization named by Tokens.
+func (l ListOps) Tokenization() (listops.Tokenization, error) {
+	switch l.Tokens {
+	case "", "bracket":
+		return listops.BracketTokens, nil
+	case "lra":
+		return listops.LRATokens, nil
+	}
+	return 0, fmt.Errorf("data.listops.tokens = %q is invalid, want bracket or lra", l.Tokens)
+}
+
+// Recall is the associative-recall task of package synthetic: Pairs key-value pairs from Keys
+// keys and Values values, then a query key; accuracy is measured at EvalPairs pairs (default
+// Pairs; more pairs are longer sequences).
+type Recall struct {
+	Pairs     int   `json:"pairs"`
+	Keys      int   `json:"keys"`
+	Values    int   `json:"values"`
+	EvalPairs []int `json:"eval_pairs,omitempty"`
 }
 
 // Optim is AdamW with linear warmup then cosine decay, and global-norm gradient clipping.
@@ -90,6 +145,32 @@ func (e Experiment) Resolve() Experiment {
 	if e.Name == "" {
 		e.Name = "experiment"
 	}
+	if e.Data.Task == "" {
+		e.Data.Task = TaskLM
+	}
+	switch {
+	case e.Data.Task == TaskListOps && e.Data.ListOps != nil:
+		l := *e.Data.ListOps
+		if l.Tokens == "" {
+			l.Tokens = "bracket"
+		}
+		e.Data.ListOps = &l
+		if e.Data.SeqLen == 0 {
+			e.Data.SeqLen = l.Generator().WithDefaults().MaxLength
+		}
+		if e.Model.Classes == 0 {
+			e.Model.Classes = 10
+		}
+	case e.Data.Task == TaskRecall && e.Data.Recall != nil:
+		r := *e.Data.Recall
+		if len(r.EvalPairs) == 0 {
+			r.EvalPairs = []int{r.Pairs}
+		}
+		e.Data.Recall = &r
+		if e.Data.SeqLen == 0 {
+			e.Data.SeqLen = 2*r.Pairs + 1
+		}
+	}
 	if e.Data.Tokenizer == "" {
 		e.Data.Tokenizer = "byte"
 	}
@@ -121,7 +202,7 @@ func (e Experiment) Resolve() Experiment {
 	if e.Divergence.SpikeWindow == 0 {
 		e.Divergence.SpikeWindow = 50
 	}
-	if len(e.Eval.Lengths) == 0 && e.Data.SeqLen > 0 {
+	if len(e.Eval.Lengths) == 0 && e.Data.SeqLen > 0 && e.Data.Task == TaskLM {
 		for f := 1; f <= 16; f *= 2 {
 			e.Eval.Lengths = append(e.Eval.Lengths, f*e.Data.SeqLen)
 		}
@@ -144,17 +225,23 @@ func (e Experiment) Resolve() Experiment {
 // Validate checks a resolved experiment; every error names the field, its value and the valid
 // range. The model is checked with a placeholder vocabulary (the tokenizer's).
 func (e Experiment) Validate() error {
-	tok, err := tokenizer.New(e.Data.Tokenizer)
-	if err != nil {
-		return fmt.Errorf("experiment %s: data.tokenizer: %w", e.Name, err)
-	}
 	bad := func(field string, v any, want string) error {
 		return fmt.Errorf("experiment %s: %s = %v is invalid, want %s", e.Name, field, v, want)
 	}
+	vocab, err := e.Vocab()
+	if err != nil {
+		return fmt.Errorf("experiment %s: %w", e.Name, err)
+	}
 	o := e.Optim
 	switch {
-	case e.Data.Corpus == "":
+	case e.Data.Task == TaskLM && e.Data.Corpus == "":
 		return bad("data.corpus", `""`, "an embedded corpus (prose, code, latex) or a path")
+	case e.Data.Task == TaskListOps && e.Model.Classes != 10:
+		return bad("model.classes", e.Model.Classes, "10 (the values of a ListOps expression) for task listops")
+	case e.Data.Task != TaskListOps && e.Model.Classes != 0:
+		return bad("model.classes", e.Model.Classes, "0 (a causal model) for task "+e.Data.Task)
+	case e.Data.Task == TaskRecall && e.Data.SeqLen != 2*e.Data.Recall.Pairs+1:
+		return bad("data.seq_len", e.Data.SeqLen, fmt.Sprintf("%d (2 pairs + 1) for task recall", 2*e.Data.Recall.Pairs+1))
 	case e.Data.SeqLen < 1:
 		return bad("data.seq_len", e.Data.SeqLen, ">= 1")
 	case e.Data.Batch < 1:
@@ -195,8 +282,15 @@ func (e Experiment) Validate() error {
 			return bad(fmt.Sprintf("eval.lengths[%d]", i), l, ">= 1")
 		}
 	}
+	if r := e.Data.Recall; e.Data.Task == TaskRecall {
+		for i, p := range r.EvalPairs {
+			if _, err := synthetic.NewRecall(p, r.Keys, r.Values); err != nil {
+				return bad(fmt.Sprintf("data.recall.eval_pairs[%d]", i), p, fmt.Sprintf("in [1, keys = %d]", r.Keys))
+			}
+		}
+	}
 	m := e.Model
-	m.Vocab = tok.VocabSize()
+	m.Vocab = vocab
 	mod, err := transformer.New(m)
 	if err != nil {
 		return fmt.Errorf("experiment %s: model: %w", e.Name, err)
@@ -205,6 +299,42 @@ func (e Experiment) Validate() error {
 		return fmt.Errorf("experiment %s: data.seq_len: %w", e.Name, err)
 	}
 	return nil
+}
+
+// Vocab is the vocabulary size of the task: the tokenizer's for lm, the tokens of listops, keys
+// plus values for recall. It checks the task's own settings.
+func (e Experiment) Vocab() (int, error) {
+	switch e.Data.Task {
+	case TaskLM, "":
+		tok, err := tokenizer.New(e.Data.Tokenizer)
+		if err != nil {
+			return 0, fmt.Errorf("data.tokenizer: %w", err)
+		}
+		return tok.VocabSize(), nil
+	case TaskListOps:
+		if e.Data.ListOps == nil {
+			return 0, fmt.Errorf("data.listops is missing, want the expression settings for task listops")
+		}
+		if err := e.Data.ListOps.Generator().Validate(); err != nil {
+			return 0, fmt.Errorf("data.listops: %w", err)
+		}
+		t, err := e.Data.ListOps.Tokenization()
+		if err != nil {
+			return 0, err
+		}
+		return len(t.Vocab()), nil
+	case TaskRecall:
+		r := e.Data.Recall
+		if r == nil {
+			return 0, fmt.Errorf("data.recall is missing, want pairs, keys and values for task recall")
+		}
+		task, err := synthetic.NewRecall(r.Pairs, r.Keys, r.Values)
+		if err != nil {
+			return 0, fmt.Errorf("data.recall: %w", err)
+		}
+		return task.Vocab(), nil
+	}
+	return 0, fmt.Errorf("data.task = %q is invalid, want lm, listops or recall", e.Data.Task)
 }
 
 // Load reads an experiment from a .json, .yaml or .yml file; unknown fields are errors.

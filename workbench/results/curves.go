@@ -33,3 +33,16 @@ func HeadSeries(rows [][]float64) []Series {
 	}
 	return ss
 }
+
+// CurveOf is the loss curve of a run's logged metrics.
+func CurveOf(variant string, seed uint64, ms []Metric) Curve {
+	c := Curve{Variant: variant, Seed: seed}
+	for _, m := range ms {
+		c.Steps = append(c.Steps, m.Step)
+		c.Loss = append(c.Loss, float64(m.Loss))
+		if m.Diverged && c.DivergedAt == 0 {
+			c.DivergedAt = m.Step
+		}
+	}
+	return c
+}

@@ -48,15 +48,7 @@ func Collect(dirs []string) (*Report, error) {
 		}
 		rep.TrainLen = e.Data.SeqLen
 		variant := seedSuffix.ReplaceAllString(e.Name, "")
-		c := Curve{Variant: variant, Seed: e.Seed}
-		for _, m := range ms {
-			c.Steps = append(c.Steps, m.Step)
-			c.Loss = append(c.Loss, float64(m.Loss))
-			if m.Diverged {
-				c.DivergedAt = m.Step
-			}
-		}
-		rep.Curves = append(rep.Curves, c)
+		rep.Curves = append(rep.Curves, CurveOf(variant, e.Seed, ms))
 		ev, err := ReadEval(d)
 		if os.IsNotExist(err) {
 			continue
@@ -72,7 +64,7 @@ func Collect(dirs []string) (*Report, error) {
 		}
 		longest := 0
 		for _, r := range ev {
-			if r.Skipped != "" {
+			if r.Skipped != "" || r.IsAccuracy() || !(r.Perplexity > 0) {
 				continue
 			}
 			if r.Windowed {

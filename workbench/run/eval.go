@@ -10,7 +10,6 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/datasets/batch"
-	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/experiment"
@@ -108,12 +107,12 @@ func EvaluateRestored(r *Restored, ev experiment.Eval, o Options) ([]results.Eva
 		e.Eval.Batch = ev.Batch
 	}
 	e.Eval.Windowed = e.Eval.Windowed || ev.Windowed
-	data, done, err := OpenData(e, o)
+	t, err := newTask(e, o)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
-	return Evaluate(o.Backend, r.Store, r.Model, data.Split(corpus.Test), e, data.Source+" test")
+	defer t.close()
+	return t.evaluate(o.Backend, r.Store, r.Model)
 }
 
 // TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits

@@ -56,7 +56,9 @@ func Restore(dir string, modify func(*transformer.Config)) (*Restored, error) {
 		return nil, fmt.Errorf("run: %s has no checkpoint", dir)
 	}
 	cfg := e.Model
-	cfg.Vocab = tok.VocabSize()
+	if cfg.Vocab, err = e.Vocab(); err != nil {
+		return nil, err
+	}
 	if modify != nil {
 		modify(&cfg)
 	}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -17,7 +18,6 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/attnbench/attnbench/datasets/corpus"
-	"github.com/attnbench/attnbench/datasets/listops"
 	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
@@ -283,21 +283,92 @@ func TestTokenLoss(t *testing.T) {
 // A small classifier learns ListOps beyond the majority class on short expressions.
 func TestListOps(t *testing.T) {
 	o := opts(t)
-	res, err := TrainListOps(o, ListOpsConfig{
-		Model:  transformer.Config{Width: 32, Heads: 2, Layers: 2, PosEnc: posenc.Config{Kind: "alibi"}},
-		Data:   listops.Config{MaxDepth: 3, MaxArgs: 3, MinLength: 2, MaxLength: 12, Train: 1500, Valid: 200, Test: 200, Seed: 4},
-		Tokens: listops.BracketTokens, MaxLen: 12, Batch: 32, Steps: 300, LR: 3e-3, ClipNorm: 1, Seed: 1,
-	})
+	o.SkipEval = false
+	e := experiment.Experiment{
+		Name:  "listops",
+		Model: transformer.Config{Width: 32, Heads: 2, Layers: 2, PosEnc: posenc.Config{Kind: "alibi"}},
+		Data: experiment.Data{Task: experiment.TaskListOps, Batch: 32,
+			ListOps: &experiment.ListOps{MaxDepth: 3, MaxArgs: 3, MinLength: 2, MaxLength: 12, Train: 1500, Valid: 200, Test: 200, Seed: 4}},
+		Optim: experiment.Optim{Steps: 300, LR: 3e-3, ClipNorm: 1},
+		Seed:  1,
+	}
+	res, err := Train(e, t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.TestAccuracy < 0 || res.TestAccuracy > 1 || len(res.Losses) != 300 {
+	if len(res.Eval) != 2 || res.Eval[1].Split != "test" || res.Status.State != "done" {
 		t.Fatalf("%+v", res)
 	}
-	if res.TestAccuracy < res.Majority+0.1 {
-		t.Errorf("test accuracy %.3f, majority baseline %.3f", res.TestAccuracy, res.Majority)
+	test := res.Eval[1]
+	if test.Accuracy < test.Baseline+0.1 || test.Sequences != 200 {
+		t.Errorf("test accuracy %.3f over %d, majority baseline %.3f", test.Accuracy, test.Sequences, test.Baseline)
 	}
-	t.Logf("listops: valid %.3f test %.3f majority %.3f", res.ValidAccuracy, res.TestAccuracy, res.Majority)
+	t.Logf("listops: valid %.3f test %.3f majority %.3f", res.Eval[0].Accuracy, test.Accuracy, test.Baseline)
+}
+
+// ListOps and recall runs share the language model's loop: a run stopped at a step resumes to
+// the same losses and the same evaluation as an uninterrupted one.
+func TestTasksResume(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	for _, d := range []experiment.Data{
+		{Task: experiment.TaskListOps, Batch: 8, ListOps: &experiment.ListOps{MaxDepth: 2, MaxArgs: 3, MinLength: 2, MaxLength: 10, Train: 30, Valid: 10, Test: 10, Seed: 2}},
+		{Task: experiment.TaskRecall, Batch: 8, Recall: &experiment.Recall{Pairs: 3, Keys: 8, Values: 5, EvalPairs: []int{3, 6}}},
+	} {
+		e := experiment.Experiment{Name: d.Task, Model: transformer.Config{Width: 16, Heads: 2, Layers: 1, PosEnc: posenc.Config{Kind: "alibi"}},
+			Data: d, Optim: experiment.Optim{Steps: 10, LR: 3e-3}, Seed: 3, CheckpointEvery: 3, LogEvery: 1, Eval: experiment.Eval{Sequences: 2}}
+		full, err := Train(e, t.TempDir(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		stop := o
+		stop.StopAt = 5
+		if _, err := Train(e, dir, stop); err != nil {
+			t.Fatal(err)
+		}
+		resumed, err := Train(e, dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resumed.ResumedAt != 3 || len(resumed.Metrics) != 10 {
+			t.Fatalf("%s: resumed at %d with %d metric lines", d.Task, resumed.ResumedAt, len(resumed.Metrics))
+		}
+		for i, m := range resumed.Metrics {
+			if m.Loss != full.Metrics[i].Loss {
+				t.Errorf("%s step %d: loss %v resumed, %v uninterrupted", d.Task, m.Step, m.Loss, full.Metrics[i].Loss)
+			}
+		}
+		if !reflect.DeepEqual(resumed.Eval, full.Eval) || len(full.Eval) != 2 {
+			t.Errorf("%s: evaluation %+v resumed, %+v uninterrupted", d.Task, resumed.Eval, full.Eval)
+		}
+		for _, ev := range full.Eval {
+			if !(ev.Accuracy >= 0 && ev.Accuracy <= 1) || ev.Sequences == 0 || ev.Baseline <= 0 {
+				t.Errorf("%s: %+v", d.Task, ev)
+			}
+		}
+		if d.Task == experiment.TaskRecall && (full.Eval[1].Length != 13 || full.Eval[1].Sequences != 16) {
+			t.Errorf("recall at 6 pairs: %+v, want length 13 and 2 batches of 8 queries", full.Eval[1])
+		}
+	}
+}
+
+// Softmax attention learns associative recall well above chance: 0.40 over 256 queries is more
+// than five standard errors above 1/4.
+func TestRecallLearns(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	e := experiment.Experiment{Name: "recall", Model: transformer.Config{Width: 32, Heads: 2, Layers: 2, PosEnc: posenc.Config{Kind: "alibi"}},
+		Data:  experiment.Data{Task: experiment.TaskRecall, Batch: 32, Recall: &experiment.Recall{Pairs: 3, Keys: 6, Values: 4}},
+		Optim: experiment.Optim{Steps: 300, LR: 1e-2, ClipNorm: 1}, Seed: 1, Eval: experiment.Eval{Sequences: 8}}
+	res, err := Train(e, t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := res.Eval[0].Accuracy; a < 0.40 || res.Eval[0].Sequences != 256 {
+		t.Errorf("recall accuracy %.3f after 300 steps, chance %.3f", a, res.Eval[0].Baseline)
+	}
+	t.Logf("recall accuracy %.3f, chance %.3f", res.Eval[0].Accuracy, res.Eval[0].Baseline)
 }
 
 func TestCollect(t *testing.T) {
@@ -332,15 +403,7 @@ func TestCollect(t *testing.T) {
 	}
 }
 
-func TestProgressBarAndUnigram(t *testing.T) {
-	var buf strings.Builder
-	bar := ProgressBar("x", 10, &buf)
-	for s := 1; s <= 10; s++ {
-		bar(results.Metric{Step: s, Loss: 1, TokensPS: 100})
-	}
-	if buf.Len() != 0 { // not a terminal and not a notebook: the bar stays silent
-		t.Errorf("progress bar wrote %q to a non-terminal", buf.String())
-	}
+func TestUnigram(t *testing.T) {
 	seq := tokens.Slice{0, 0, 1, 1}
 	if h := UnigramEntropy(seq, 4); math.Abs(h-math.Log(2)) > 1e-12 {
 		t.Errorf("unigram entropy %g, want log 2", h)

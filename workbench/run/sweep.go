@@ -56,7 +56,7 @@ func Sweep(exps []experiment.Experiment, root string, o Options) ([]Row, error) 
 		default:
 			row.State, row.Step, row.Reason, row.FinalLoss = res.Status.State, res.Status.Step, res.Status.Reason, res.FinalLoss
 			for _, ev := range res.Eval {
-				if !ev.Windowed && ev.Skipped == "" {
+				if !ev.Windowed && ev.Skipped == "" && !ev.IsAccuracy() {
 					row.Perplexity[ev.Length] = ev.Perplexity
 				}
 			}

@@ -23,11 +23,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 	"github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
-	"github.com/attnbench/attnbench/datasets/batch"
-	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokens"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/experiment"
@@ -99,13 +96,15 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if st, err := ReadStatus(dir); err == nil && (st.State == "done" || st.State == "diverged") {
 		return resultFromDir(dir, st) // finished: report it, do not train or evaluate again
 	}
-	data, done, err := OpenData(e, o)
+	t, err := newTask(e, o)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer t.close()
 	cfg := e.Model
-	cfg.Vocab = data.Vocab
+	if cfg.Vocab, err = e.Vocab(); err != nil {
+		return nil, err
+	}
 	m, err := transformer.New(cfg)
 	if err != nil {
 		return nil, err
@@ -118,13 +117,6 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	}
 	start := ptr.Step
 	if err := truncateMetrics(dir, start); err != nil {
-		return nil, err
-	}
-	// Limit 1 past the end when every step is done (killed before the evaluation): the loop
-	// below stops at Steps, and Limit 0 would mean endless.
-	windows, err := batch.NewWindows(data.Split(corpus.Train), e.Data.Batch, e.Data.SeqLen,
-		batch.WindowOptions{Name: data.Source + " train", Seed: e.Seed, Start: start, Limit: max(e.Optim.Steps-start, 1)})
-	if err != nil {
 		return nil, err
 	}
 	store := model.NewStore()
@@ -143,10 +135,9 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 			lr := training.ScheduleGraph(step, e.Optim.LR, e.Optim.MinLR, e.Optim.WarmupSteps, e.Optim.Steps)
 			optimizer.LearningRateVarWithValue(scope, dtypes.Float32, e.Optim.LR).SetNodeValue(lr)
 		}
-		l, _ := m.Logits(scope, tok, transformer.ForwardOptions{})
-		return l
+		return t.output(m, scope, tok)
 	}
-	tr := train.NewTrainer(o.Backend, store, modelFn, loss.SparseCategoricalCrossEntropyLogits, opt, nil, nil)
+	tr := train.NewTrainer(o.Backend, store, modelFn, t.loss, opt, nil, nil)
 
 	res := &Result{Dir: dir, ResumedAt: start}
 	if got := int(optimizer.GetGlobalStep(store)); got != start {
@@ -162,7 +153,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	}
 	det := &Detector{Factor: e.Divergence.SpikeFactor, Window: e.Divergence.SpikeWindow, recent: ptr.Recent}
 	t0 := time.Now()
-	tokensPerStep := e.Data.Batch * e.Data.SeqLen
+	tokensPerStep := t.tokensPerStep()
 	save := func(step int) error {
 		if err := metricsFile.Sync(); err != nil {
 			return fmt.Errorf("run: %w", err)
@@ -174,13 +165,10 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	}
 	var last float64 // the last step's loss
 	// Batch k is a function of (seed, k), so a resumed run sees the batches it would have seen.
-	for k, b := range windows.Batches() {
-		if k >= e.Optim.Steps {
-			break
-		}
+	for k, b := range t.batches(start, e.Optim.Steps) {
 		step := k + 1
-		in, lab := b.Tensors()
-		out, err := tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}})
+		nIn := len(b) - t.labels()
+		out, err := tr.TrainStep(train.Batch{Inputs: b[:nIn], Labels: b[nIn:]})
 		if err != nil {
 			return res, fmt.Errorf("run: step %d: %w", step, err)
 		}
@@ -230,8 +218,8 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 		}
 	}
 	res.Parameters = store.NumParameters()
-	if !o.SkipEval && len(e.Eval.Lengths) > 0 {
-		ev, err := Evaluate(o.Backend, store, m, data.Split(corpus.Test), e, data.Source+" test")
+	if !o.SkipEval && (e.Data.Task != experiment.TaskLM || len(e.Eval.Lengths) > 0) {
+		ev, err := t.evaluate(o.Backend, store, m)
 		if err != nil {
 			return res, err
 		}

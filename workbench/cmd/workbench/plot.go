@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/attnbench/attnbench/workbench/inspect"
 	"github.com/attnbench/attnbench/workbench/results"
+	"github.com/attnbench/attnbench/workbench/suite"
 
 	"fmt"
 	"io"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/attnbench/attnbench/workbench/backend"
 	"github.com/attnbench/attnbench/workbench/experiment"
-	"github.com/attnbench/attnbench/workbench/plots"
 	"github.com/attnbench/attnbench/workbench/run"
 )
 
@@ -48,7 +48,7 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 		if len(dirs) == 0 {
 			return fmt.Errorf("plot: -runs %q matches no run directory (one with metrics.jsonl)", *runs)
 		}
-		paths, err := plotRuns(dirs, *out, *prefix, true, true)
+		paths, err := plotRuns(dirs, *out, *prefix)
 		if err != nil {
 			return err
 		}
@@ -76,79 +76,39 @@ func plotCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// plotRuns draws the stability figure from every run and the extrapolation and position-wise
-// figures from those with evaluation results.
-func plotRuns(dirs []string, out, prefix string, stability, extrapolation bool) ([]string, error) {
+// export writes figures to out with prefix and returns the first path of each.
+func export(fs []suite.Named, out, prefix string) ([]string, error) {
+	var written []string
+	for _, f := range fs {
+		p, err := f.Figure.Export(out, prefix+f.Name)
+		if err != nil {
+			return nil, err
+		}
+		written = append(written, p[0])
+	}
+	return written, nil
+}
+
+// plotRuns draws the training loss of every run and, for those with evaluations, perplexity
+// against length and position.
+func plotRuns(dirs []string, out, prefix string) ([]string, error) {
 	rep, err := results.Collect(dirs)
 	if err != nil {
 		return nil, err
 	}
-	var written []string
-	export := func(f *plots.Figure, err error, name string) error {
-		if err != nil {
-			return err
-		}
-		p, err := f.Export(out, prefix+name)
-		if err != nil {
-			return err
-		}
-		written = append(written, p[0])
-		return nil
+	fs, err := suite.ReportFigures(rep, fmt.Sprintf("%d runs", len(dirs)), "", true)
+	if err != nil {
+		return nil, err
 	}
-	if stability {
-		if len(rep.Curves) == 0 {
-			return nil, fmt.Errorf("plot: no run with metrics among %d directories", len(dirs))
-		}
-		f, err := plots.Stability(rep.Curves, "Training stability")
-		if err := export(f, err, "stability"); err != nil {
-			return nil, err
-		}
-	}
-	if extrapolation && len(rep.Perplexity) > 0 {
-		f, err := plots.Extrapolation(rep.Perplexity, rep.TrainLen, "Perplexity against evaluation length")
-		if err := export(f, err, "extrapolation"); err != nil {
-			return nil, err
-		}
-		if len(rep.Position) > 0 {
-			f, err := plots.PositionLoss(rep.Position, "Position-wise perplexity at the longest length")
-			if err := export(f, err, "position"); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return written, nil
+	return export(fs, out, prefix)
 }
 
 func plotSpeed(rs []results.Speed, out, prefix string) ([]string, error) {
-	var written []string
-	modes := map[string]bool{}
-	for _, r := range rs {
-		modes[r.Mode] = true
+	fs, err := suite.SpeedFigures(rs, "")
+	if err != nil {
+		return nil, err
 	}
-	for _, mode := range []string{"fwd", "fwdbwd"} {
-		if !modes[mode] {
-			continue
-		}
-		label := map[string]string{"fwd": "forward", "fwdbwd": "forward + backward"}[mode]
-		f, err := plots.Speed(rs, mode, "Attention time, "+label)
-		if err != nil {
-			return nil, err
-		}
-		p, err := f.Export(out, prefix+"speed-"+mode)
-		if err != nil {
-			return nil, err
-		}
-		written = append(written, p[0])
-		f, err = plots.Memory(rs, mode, "Attention peak memory, "+label)
-		if err != nil {
-			return nil, err
-		}
-		if p, err = f.Export(out, prefix+"memory-"+mode); err != nil {
-			return nil, err
-		}
-		written = append(written, p[0])
-	}
-	return written, nil
+	return export(fs, out, prefix)
 }
 
 // plotAttention draws one attention map per head of the given layer of the run in dir.
@@ -171,17 +131,9 @@ func plotAttention(dir, text string, layer int, out, prefix string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	var written []string
-	for h, m := range w[layer] {
-		f, err := plots.AttentionMap(m, fmt.Sprintf("%s: layer %d, head %d", filepath.Base(dir), layer, h))
-		if err != nil {
-			return nil, err
-		}
-		p, err := f.Export(out, fmt.Sprintf("%sattention-l%d-h%d", prefix, layer, h))
-		if err != nil {
-			return nil, err
-		}
-		written = append(written, p[0])
+	fs, err := suite.AttentionFigures(w, layer, filepath.Base(dir), fmt.Sprintf("%sattention-l%d", prefix, layer))
+	if err != nil {
+		return nil, err
 	}
-	return written, nil
+	return export(fs, out, "")
 }

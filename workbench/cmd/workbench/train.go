@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/attnbench/attnbench/workbench/nb"
+
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"flag"
@@ -118,8 +120,8 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "corpus %s: %d training tokens; model %s attention, %s encoding, width %d, %d heads, %d layers; run %s\n",
 		e.Data.Corpus, data.Split(corpus.Train).Len(), e.Model.Attention, e.Model.PosEnc.Kind, e.Model.Width, e.Model.Heads, e.Model.Layers, *dir)
 	ro := run.Options{Backend: choice.Backend, Progress: stdout, Data: data}
-	if run.IsTerminal(stderr) { // a live bar on the terminal instead of log lines
-		ro.OnStep, ro.Progress = run.ProgressBar(e.Name, e.Optim.Steps, stderr), nil
+	if nb.IsTerminal(stderr) { // a live bar on the terminal instead of log lines
+		ro.OnStep, ro.Progress = nb.ProgressBar(e.Name, e.Optim.Steps, stderr), nil
 	}
 	res, err := run.Train(e, *dir, ro)
 	if err != nil {

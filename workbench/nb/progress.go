@@ -1,4 +1,4 @@
-package run
+package nb
 
 import (
 	"github.com/attnbench/attnbench/workbench/results"
