@@ -226,7 +226,8 @@ func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r
 }
 
 // Defaults lists the variants of the speed figure: softmax, Performer, FFT-RPE with m = 16, 32,
-// 64 (KERPLE-log bias), SchoenbAt and, for bidirectional attention, Skyformer.
+// 64 (KERPLE-log bias), SchoenbAt and, for bidirectional attention, Skyformer; then every other
+// registered mechanism at its defaults, with the KERPLE-log bias where it takes one.
 func Defaults(causal bool) []Variant {
 	kl := posenc.Config{Kind: "kerple_log"}
 	vs := []Variant{
@@ -239,6 +240,23 @@ func Defaults(causal bool) []Variant {
 	}
 	if !causal {
 		vs = append(vs, Variant{Name: "skyformer-l64", Attention: "skyformer", Params: params.Given{"landmarks": 64}})
+	}
+	seen := map[string]bool{"skyformer": true}
+	for _, v := range vs {
+		seen[v.Attention] = true
+	}
+	c := Config{Heads: 1, HeadDim: 8, Causal: causal}
+	for _, name := range attention.Names() {
+		if seen[name] {
+			continue
+		}
+		for _, pe := range []posenc.Config{kl, {Kind: "none"}} {
+			v := Variant{Name: name, Attention: name, PosEnc: pe}
+			if _, err := NewLayer(v, c); err == nil {
+				vs = append(vs, v)
+				break
+			}
+		}
 	}
 	return vs
 }
