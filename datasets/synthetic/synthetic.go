@@ -1,7 +1,7 @@
-// Package synthetic generates algorithmic sequence tasks with controllable length for
-// extrapolation tests: copying and associative recall. A task yields next-token prediction
-// batches with a weight per position that is 1 where the answer is scored and 0 elsewhere, so a
-// model trained at one length can be evaluated at longer ones.
+// Package synthetic generates associative recall (Ba et al. 2016; the "induction head" task), an
+// algorithmic sequence task of any length: next-token prediction batches with a weight per
+// position that is 1 where the answer is scored and 0 elsewhere. Batch k depends only on the seed
+// and k.
 package synthetic
 
 import (
@@ -17,16 +17,6 @@ type Batch struct {
 	Weights   []float32
 }
 
-// Task draws batches; batch k depends only on the seed and k.
-type Task interface {
-	Name() string
-	// Vocab is the number of distinct ids.
-	Vocab() int
-	// Len is the sequence length of every example.
-	Len() int
-	Batch(seed uint64, k, size int) *Batch
-}
-
 func newBatch(size, length int) *Batch {
 	return &Batch{Size: size, Len: length, Inputs: make([]int32, size*length),
 		Labels: make([]int32, size*length), Weights: make([]float32, size*length)}
@@ -40,44 +30,6 @@ func (b *Batch) setRow(r int, seq []int32, scoreFrom int) {
 	for t := scoreFrom; t < b.Len; t++ {
 		b.Weights[r*b.Len+t] = 1
 	}
-}
-
-// Copy is the copy task: k random symbols, a separator, then the same k symbols. The model must
-// predict the second copy; ids: 0 separator, 1..Symbols the symbols.
-type Copy struct {
-	K, Symbols int
-}
-
-// NewCopy returns the copy task for sequences of k symbols from an alphabet of symbols.
-func NewCopy(k, symbols int) (*Copy, error) {
-	if k < 1 {
-		return nil, fmt.Errorf("synthetic: copy length k = %d must be at least 1", k)
-	}
-	if symbols < 2 || symbols > 1<<20 {
-		return nil, fmt.Errorf("synthetic: copy alphabet of %d symbols is outside [2, 1048576]", symbols)
-	}
-	return &Copy{K: k, Symbols: symbols}, nil
-}
-
-func (c *Copy) Name() string { return fmt.Sprintf("copy-k%d", c.K) }
-func (c *Copy) Vocab() int   { return c.Symbols + 1 }
-func (c *Copy) Len() int     { return 2 * c.K }
-
-// Batch: sequence x_1..x_k 0 x_1..x_k; inputs are its first 2k ids, and the scored labels are
-// the second copy (positions k..2k-1 predict x_1..x_k).
-func (c *Copy) Batch(seed uint64, k, size int) *Batch {
-	rng := rand.New(rand.NewPCG(seed, uint64(k)))
-	b := newBatch(size, c.Len())
-	seq := make([]int32, 2*c.K+1)
-	for r := range size {
-		for i := range c.K {
-			x := int32(1 + rng.IntN(c.Symbols))
-			seq[i], seq[c.K+1+i] = x, x
-		}
-		seq[c.K] = 0
-		b.setRow(r, seq, c.K)
-	}
-	return b
 }
 
 // Recall is associative recall: n key-value pairs with distinct keys, then a query key; the
