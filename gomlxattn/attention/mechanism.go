@@ -2,9 +2,6 @@ package attention
 
 import (
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -52,26 +49,16 @@ type Spec struct {
 	New func(p params.Values) (Mechanism, error)
 }
 
-var registry = map[string]*Spec{}
+var registry = params.NewRegistry[Spec]("attention")
 
 // Register adds a mechanism; it is called from the init function of the mechanism's own file.
-func Register(s *Spec) {
-	if _, dup := registry[s.Name]; dup {
-		panic(fmt.Sprintf("attention: mechanism %q registered twice", s.Name))
-	}
-	registry[s.Name] = s
-}
+func Register(s *Spec) { registry.Register(s.Name, s) }
 
 // Names lists the registered mechanisms, sorted.
-func Names() []string {
-	return slices.Sorted(maps.Keys(registry))
-}
+func Names() []string { return registry.Names() }
 
 // Lookup returns the spec of a registered mechanism.
-func Lookup(name string) (*Spec, bool) {
-	s, ok := registry[name]
-	return s, ok
-}
+func Lookup(name string) (*Spec, bool) { return registry.Lookup(name) }
 
 // New validates the parameters and builds a registered mechanism; an unknown name is an error
 // listing the valid ones, an empty name is "softmax".
@@ -79,9 +66,9 @@ func New(name string, given params.Given) (Mechanism, error) {
 	if name == "" {
 		name = "softmax"
 	}
-	s, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("attention: kind %q is unknown, valid kinds: %s", name, strings.Join(Names(), ", "))
+	s, err := registry.Get(name)
+	if err != nil {
+		return nil, err
 	}
 	p, err := params.Check("attention "+name, s.Params, given)
 	if err != nil {

@@ -2,8 +2,6 @@ package posenc
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/attnbench/attnbench/gomlxattn/params"
@@ -92,26 +90,16 @@ type Config struct {
 	PerLayer bool `json:"per_layer,omitempty"`
 }
 
-var registry = map[string]*Spec{}
+var registry = params.NewRegistry[Spec]("posenc")
 
 // Register adds an encoding; it is called from the init function of the encoding's own file.
-func Register(s *Spec) {
-	if _, dup := registry[s.Name]; dup {
-		panic(fmt.Sprintf("posenc: encoding %q registered twice", s.Name))
-	}
-	registry[s.Name] = s
-}
+func Register(s *Spec) { registry.Register(s.Name, s) }
 
 // Names lists the registered encodings, sorted.
-func Names() []string {
-	return slices.Sorted(maps.Keys(registry))
-}
+func Names() []string { return registry.Names() }
 
 // Lookup returns the spec of a registered encoding.
-func Lookup(name string) (*Spec, bool) {
-	s, ok := registry[name]
-	return s, ok
-}
+func Lookup(name string) (*Spec, bool) { return registry.Lookup(name) }
 
 // Resolve validates cfg and fills in defaults; errors name the field, the value and the valid range.
 func Resolve(cfg Config) (*Spec, params.Values, error) {
@@ -119,9 +107,9 @@ func Resolve(cfg Config) (*Spec, params.Values, error) {
 	if kind == "" {
 		kind = "none"
 	}
-	s, ok := registry[kind]
-	if !ok {
-		return nil, nil, fmt.Errorf("posenc: kind %q is unknown, valid kinds: %s", cfg.Kind, strings.Join(Names(), ", "))
+	s, err := registry.Get(kind)
+	if err != nil {
+		return nil, nil, err
 	}
 	p, err := params.Check("posenc "+kind, s.Params, cfg.Params)
 	if err != nil {
