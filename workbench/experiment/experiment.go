@@ -228,7 +228,7 @@ func (e Experiment) Validate() error {
 	bad := func(field string, v any, want string) error {
 		return fmt.Errorf("experiment %s: %s = %v is invalid, want %s", e.Name, field, v, want)
 	}
-	vocab, err := e.Vocab()
+	m, err := e.ModelConfig()
 	if err != nil {
 		return fmt.Errorf("experiment %s: %w", e.Name, err)
 	}
@@ -289,8 +289,6 @@ func (e Experiment) Validate() error {
 			}
 		}
 	}
-	m := e.Model
-	m.Vocab = vocab
 	mod, err := transformer.New(m)
 	if err != nil {
 		return fmt.Errorf("experiment %s: model: %w", e.Name, err)
@@ -299,6 +297,14 @@ func (e Experiment) Validate() error {
 		return fmt.Errorf("experiment %s: data.seq_len: %w", e.Name, err)
 	}
 	return nil
+}
+
+// ModelConfig is the model with the task's vocabulary filled in.
+func (e Experiment) ModelConfig() (transformer.Config, error) {
+	m := e.Model
+	v, err := e.Vocab()
+	m.Vocab = v
+	return m, err
 }
 
 // Vocab is the vocabulary size of the task: the tokenizer's for lm, the tokens of listops, keys

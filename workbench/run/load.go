@@ -55,8 +55,8 @@ func Restore(dir string, modify func(*transformer.Config)) (*Restored, error) {
 	if p.Step == 0 {
 		return nil, fmt.Errorf("run: %s has no checkpoint", dir)
 	}
-	cfg := e.Model
-	if cfg.Vocab, err = e.Vocab(); err != nil {
+	cfg, err := e.ModelConfig()
+	if err != nil {
 		return nil, err
 	}
 	if modify != nil {

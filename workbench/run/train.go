@@ -101,8 +101,8 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer t.close()
-	cfg := e.Model
-	if cfg.Vocab, err = e.Vocab(); err != nil {
+	cfg, err := e.ModelConfig()
+	if err != nil {
 		return nil, err
 	}
 	m, err := transformer.New(cfg)
