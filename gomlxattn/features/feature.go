@@ -111,10 +111,14 @@ func (m Map) draw(path string, d int, draw int64) ([]float64, []int, error) {
 }
 
 // Weights returns the projection variable of scope for inputs of dimension d, drawing it
-// (draw 0) when the scope has none yet.
+// (draw 0) when the scope has none yet. The projection and its state are never trained: a
+// checkpoint loader restores variables as trainable, so they are marked again on every use.
 func (m Map) Weights(scope *model.Scope, g *Graph, d int, dtype dtypes.DType) *Node {
 	if v := scope.GetVariable(projectionVar); v != nil {
-		return v.NodeValue(g)
+		if st := scope.GetVariable(stateVar); st != nil {
+			st.SetTrainable(false)
+		}
+		return v.SetTrainable(false).NodeValue(g)
 	}
 	w, shape, err := m.draw(scope.Scope(), d, 0)
 	if err != nil {

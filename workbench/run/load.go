@@ -48,7 +48,7 @@ func Restore(dir string, modify func(*transformer.Config)) (*Restored, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := prepareCheckpoints(dir)
+	p, _, err := readPointer(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,8 @@ func Restore(dir string, modify func(*transformer.Config)) (*Restored, error) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(e.Seed)+1)
 	if _, err := checkpoint.Load(store).Dir(checkpointDir(dir)).ExcludeAllParams().Done(); err != nil {
-		return nil, fmt.Errorf("run: loading checkpoint of %s: %w", dir, err)
+		return nil, damaged(dir, p.Step, err)
 	}
+	freeze(store, p.Frozen)
 	return &Restored{Dir: dir, Exp: e, Tok: tok, Model: m, Store: store}, nil
 }

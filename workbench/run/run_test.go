@@ -1,6 +1,9 @@
 package run
 
 import (
+	"fmt"
+	"strconv"
+
 	"github.com/attnbench/attnbench/internal/testrun"
 
 	"github.com/attnbench/attnbench/workbench/results"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokens"
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
 	"github.com/attnbench/attnbench/workbench/backend"
@@ -478,6 +482,133 @@ func TestReadMetricsCutLine(t *testing.T) {
 		ms, err := results.ReadMetrics(dir)
 		if (err != nil) != tc.bad || (!tc.bad && len(ms) != tc.n) {
 			t.Errorf("%q: %d metrics, err %v", tc.text, len(ms), err)
+		}
+	}
+}
+
+// Every registered mechanism resumes bit-identically: a run stopped at a step and resumed logs
+// the losses and gradient norms of an uninterrupted one and ends with the same evaluation; the
+// random projections stay non-trainable after the checkpoint is loaded. Skyformer is
+// bidirectional, so it runs as the ListOps classifier.
+func TestResumeEveryMechanism(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	for _, tc := range []struct {
+		name, attn string
+		p          params.Given
+	}{
+		{"softmax", "softmax", nil},
+		{"performer", "performer", params.Given{"m": 8}},
+		{"kernelized_rpe", "kernelized_rpe", params.Given{"m": 8}},
+		{"kernelized_rpe-redraw", "kernelized_rpe", params.Given{"m": 8, "redraw": 3}},
+		{"schoenbat", "schoenbat", params.Given{"features": 8, "redraw": 4}},
+		{"skyformer", "skyformer", params.Given{"landmarks": 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := tiny(9)
+			e.Model.Attention, e.Model.AttentionParams = tc.attn, tc.p
+			e.CheckpointEvery = 2
+			e.Eval = experiment.Eval{Lengths: []int{32}, Sequences: 2, Batch: 2}
+			if tc.attn == "performer" || tc.attn == "schoenbat" || tc.attn == "skyformer" {
+				e.Model.PosEnc = posenc.Config{Kind: "rotary"}
+			}
+			if tc.attn == "skyformer" {
+				e.Data = experiment.Data{Task: experiment.TaskListOps, Batch: 8,
+					ListOps: &experiment.ListOps{MaxDepth: 2, MaxArgs: 3, MinLength: 2, MaxLength: 12, Train: 40, Valid: 8, Test: 8, Seed: 1}}
+				e.Eval = experiment.Eval{}
+			}
+			full, err := Train(e, t.TempDir(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, stopAt := range []int{3, 6} {
+				dir := t.TempDir()
+				stop := o
+				stop.StopAt = stopAt
+				if _, err := Train(e, dir, stop); err != nil {
+					t.Fatal(err)
+				}
+				resumed, err := Train(e, dir, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, m := range resumed.Metrics {
+					if f := full.Metrics[i]; m.Loss != f.Loss || m.GradNorm != f.GradNorm {
+						t.Fatalf("stopped at %d, step %d: loss %v |g| %v resumed, %v %v uninterrupted", stopAt, m.Step, m.Loss, m.GradNorm, f.Loss, f.GradNorm)
+					}
+				}
+				if !reflect.DeepEqual(resumed.Eval, full.Eval) {
+					t.Errorf("stopped at %d: evaluation %+v resumed, %+v uninterrupted", stopAt, resumed.Eval, full.Eval)
+				}
+				r, err := Restore(dir, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for v := range r.Store.IterVariables() {
+					if strings.Contains(v.Path(), "rf_projection") && strings.Contains(v.Path(), "optimizer") {
+						t.Errorf("stopped at %d: optimizer state for the projection: %s", stopAt, v.Path())
+					}
+				}
+			}
+		})
+	}
+}
+
+// A missing, damaged or negative checkpoint pointer, or a damaged checkpoint, stops the run with
+// an error that names the files and how to recover; nothing in the directory is deleted.
+func TestDamagedCheckpointsDeleteNothing(t *testing.T) {
+	o := opts(t)
+	e := tiny(8)
+	e.CheckpointEvery = 2
+	base := t.TempDir()
+	src := filepath.Join(base, "run")
+	stop := o
+	stop.StopAt = 7
+	if _, err := Train(e, src, stop); err != nil {
+		t.Fatal(err)
+	}
+	listing := func(dir string) string {
+		var names []string
+		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				names = append(names, strings.TrimPrefix(p, dir)+":"+strconv.FormatInt(info.Size(), 10))
+			}
+			return nil
+		})
+		return strings.Join(names, " ")
+	}
+	ptr := filepath.Join("checkpoints", "latest.json")
+	for i, tc := range []struct {
+		damage func(dir string)
+		want   []string
+	}{
+		{func(dir string) { os.Remove(filepath.Join(dir, ptr)) }, []string{"latest.json is missing", "step 6", "nothing was deleted"}},
+		{func(dir string) { os.WriteFile(filepath.Join(dir, ptr), []byte(`{"step": -1}`), 0o644) }, []string{"step -1", "nothing was deleted"}},
+		{func(dir string) { os.WriteFile(filepath.Join(dir, ptr), []byte(`{"step": 6`), 0o644) }, []string{"latest.json is damaged"}},
+		{func(dir string) { os.WriteFile(filepath.Join(dir, ptr), []byte(`{"step": 5}`), 0o644) }, []string{"step 5", "no checkpoint of that step"}},
+		{func(dir string) {
+			m, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "*-step-00000006.bin"))
+			os.WriteFile(m[0], []byte("garbage"), 0o644)
+		}, []string{"step 6", "does not load", "previous kept checkpoint is step 4", "-step-00000004"}},
+	} {
+		dir := filepath.Join(base, fmt.Sprint(i))
+		if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
+		tc.damage(dir)
+		before := listing(dir)
+		_, err := Train(e, dir, o)
+		if err == nil {
+			t.Errorf("case %d: damaged run trained", i)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("case %d: %q lacks %q", i, err, w)
+			}
+		}
+		if after := listing(dir); after != before {
+			t.Errorf("case %d: files changed:\n%s\n%s", i, before, after)
 		}
 	}
 }

@@ -116,15 +116,20 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 		return nil, err
 	}
 	start := ptr.Step
-	if err := truncateMetrics(dir, start); err != nil {
-		return nil, err
-	}
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(e.Seed)+1)
 	store.SetParam(optimizer.ParamLearningRate, e.Optim.LR)
 	ckpt, err := checkpoint.Build(store).Dir(checkpointDir(dir)).Keep(2).ExcludeAllParams().Done()
 	if err != nil {
-		return nil, fmt.Errorf("run: loading checkpoint in %s: %w", dir, err)
+		return nil, damaged(dir, ptr.Step, err)
+	}
+	freeze(store, ptr.Frozen)
+	if got := int(optimizer.GetGlobalStep(store)); got != start {
+		return nil, fmt.Errorf("run: checkpoint in %s is at step %d, its pointer says %d", dir, got, start)
+	}
+	// The checkpoint loads: drop the metric lines logged after it.
+	if err := truncateMetrics(dir, start); err != nil {
+		return nil, err
 	}
 	opt := training.ClipGlobalNorm(optimizer.Adam().Betas(e.Optim.Beta1, e.Optim.Beta2).Epsilon(e.Optim.Eps).
 		WeightDecay(e.Optim.WeightDecay).Done(), e.Optim.ClipNorm)
@@ -140,9 +145,6 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	tr := train.NewTrainer(o.Backend, store, modelFn, t.loss, opt, nil, nil)
 
 	res := &Result{Dir: dir, ResumedAt: start}
-	if got := int(optimizer.GetGlobalStep(store)); got != start {
-		return nil, fmt.Errorf("run: checkpoint in %s is at step %d, its pointer says %d", dir, got, start)
-	}
 	metricsFile, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
@@ -161,7 +163,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 		if err := ckpt.Save(); err != nil {
 			return fmt.Errorf("run: saving checkpoint at step %d: %w", step, err)
 		}
-		return savePointer(dir, pointer{Step: step, Recent: det.recentLosses()})
+		return savePointer(dir, pointer{Step: step, Recent: det.recentLosses(), Frozen: frozen(store)})
 	}
 	var last float64 // the last step's loss
 	// Batch k is a function of (seed, k), so a resumed run sees the batches it would have seen.
