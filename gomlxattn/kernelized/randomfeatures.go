@@ -94,7 +94,7 @@ func (r *RandomFeatures) Attend(scope *model.Scope, q, k, v *Node, opt attention
 	}
 	var out *Node
 	if logc != nil {
-		out = RPE(fq, fk, v, logc, RPEOptions{Causal: opt.Causal, KeyMask: opt.KeyMask, Toeplitz: r.Toeplitz,
+		out = RPE(fq, fk, v, logc, RPEOptions{Causal: opt.Causal, KeyMask: opt.KeyMask, Window: opt.Window, Toeplitz: r.Toeplitz,
 			FeatureChunk: r.FeatureChunk, Inference: !scope.IsTraining(q.Graph())})
 	} else {
 		out = Linear(fq, fk, v, LinearOptions{Causal: opt.Causal, Chunk: r.Chunk, KeyMask: opt.KeyMask})

@@ -1,6 +1,8 @@
 package kernelized
 
 import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
@@ -15,6 +17,9 @@ type RPEOptions struct {
 	// FeatureChunk > 0 processes the m features in groups of this size, bounding the Toeplitz
 	// operand to [H, n, B*FeatureChunk*(dv+1)]; 0 processes all at once.
 	FeatureChunk int
+	// Window > 0 is the band of windowed evaluation (the coefficients outside it are already
+	// -inf); it is needed here only to find the query rows that see no key.
+	Window int
 	// Inference builds the plain forward graph: no hand-written backward and none of its extra
 	// passes over the data. Gradients then come from GoMLX's default rules (correct, slower).
 	Inference bool
@@ -27,7 +32,10 @@ type RPEOptions struct {
 // for fq, fk [B, n, H, m], v [B, n, H, dv] and b [H, 2n-1] (b[h, k+n-1] for offset k = j-i).
 // Both sums are Toeplitz products along the sequence (toeplitz.Apply). c is computed as
 // exp(b - max b) over the visible offsets of each head; the common factor cancels in the ratio,
-// so exp never overflows. Causal attention zeroes c_k for k > 0.
+// so exp never overflows. Causal attention zeroes c_k for k > 0, selecting before the exp so
+// that no future coefficient can overflow. A query row that sees no key (all its keys masked)
+// outputs exactly 0, as exact attention does: its denominator would be the Toeplitz product's
+// rounding noise, about 1e-7 of the largest coefficient, not 0.
 func RPE(fq, fk, v, b *Node, opt RPEOptions) *Node {
 	checkFeatures(fq, fk, v)
 	bb, n, h, m := fq.Shape().Dim(0), fq.Shape().Dim(1), fq.Shape().Dim(2), fq.Shape().Dim(3)
@@ -38,6 +46,12 @@ func RPE(fq, fk, v, b *Node, opt RPEOptions) *Node {
 	visible := b
 	if opt.Causal {
 		visible = Slice(b, AxisRange(), AxisRange(0, n)) // offsets k <= 0
+		past := make([]bool, 2*n-1)
+		for t := range n {
+			past[t] = true
+		}
+		low := BroadcastToShape(Scalar(b.Graph(), b.DType(), -1e30), b.Shape())
+		b = Where(BroadcastToShape(Reshape(Const(b.Graph(), past), 1, 2*n-1), b.Shape()), b, low)
 	}
 	c := Exp(Sub(b, StopGradient(ReduceAndKeep(visible, ReduceMax, 1))))
 	fk = maskKeys(fk, opt.KeyMask)
@@ -77,5 +91,41 @@ func RPE(fq, fk, v, b *Node, opt RPEOptions) *Node {
 		}
 	}
 	o = TransposeAllAxes(o, 2, 1, 0, 3) // [B, n, H, dv+1]
-	return ratio(o, 0)
+	out := ratio(o, 0)
+	if opt.KeyMask != nil {
+		seen := BroadcastToShape(Reshape(rowsWithKeys(opt.KeyMask, opt.Causal, opt.Window), bb, n, 1, 1), out.Shape())
+		out = Where(seen, out, ZerosLike(out))
+	}
+	return out
+}
+
+// rowsWithKeys [B, n] is true for the queries that see at least one valid key: j <= i when
+// causal, |i - j| < window when window > 0. Counts are prefix sums of the key mask.
+func rowsWithKeys(mask *Node, causal bool, window int) *Node {
+	b, n := mask.Shape().Dim(0), mask.Shape().Dim(1)
+	g := mask.Graph()
+	ones := ConvertDType(mask, dtypes.Int32)
+	cum := Concatenate([]*Node{Zeros(g, shapes.Make(dtypes.Int32, b, 1)), CumSum(ones, 1)}, 1) // [B, n+1], cum[t] = #valid keys < t
+	at := func(idx []int) *Node {                                                              // cum at clamped indices [n]
+		ix := make([]int32, n)
+		for i, t := range idx {
+			ix[i] = int32(min(max(t, 0), n))
+		}
+		return Gather(Transpose(cum, 0, 1), Reshape(Const(g, ix), n, 1)) // [n, B]
+	}
+	hi, lo := make([]int, n), make([]int, n)
+	for i := range n {
+		hi[i], lo[i] = n, 0
+		if causal {
+			hi[i] = i + 1
+		}
+		if window > 0 {
+			lo[i] = i - window + 1
+			if !causal {
+				hi[i] = i + window
+			}
+		}
+	}
+	count := Sub(at(hi), at(lo)) // [n, B]
+	return Transpose(GreaterThan(count, ZerosLike(count)), 0, 1)
 }
