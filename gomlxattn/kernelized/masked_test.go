@@ -9,8 +9,12 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
+	"github.com/attnbench/attnbench/gomlxattn/params"
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 	"github.com/attnbench/attnbench/internal/backend"
 )
@@ -101,6 +105,40 @@ func TestRPERowsWithoutKeys(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// kernelized_rpe without normalisation on large-norm queries and keys, where every PRF feature
+// underflows: the default eps keeps outputs and value gradients non-zero (no dead layer).
+func TestPlainRPELargeNormIsNotDead(t *testing.T) {
+	const n, h, d = 32, 2, 16
+	mech, err := attention.New("kernelized_rpe", params.Given{"m": 16, "normalize": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	q, k, v := normal(rng, n*h*d, 30), normal(rng, n*h*d, 30), normal(rng, n*h*d, 1)
+	coef := normal(rng, h*(2*n-1), 1)
+	outs := model.MustNewExec(backend.MustShared(), model.NewStore(), func(s *model.Scope, q, k, v, c *Node) []*Node {
+		r := func(x *Node) *Node { return ConvertDType(Reshape(x, 1, n, h, d), dtypes.Float32) }
+		vv := r(v)
+		o, _ := mech.Attend(s, r(q), r(k), vv, attention.Options{Causal: true,
+			Bias: &posenc.Bias{N: n, Coef: ConvertDType(Reshape(c, h, 2*n-1), dtypes.Float32)}})
+		return []*Node{o, Gradient(ReduceAllSum(o), vv)[0]}
+	}).MustCall(q, k, v, coef)
+	for i, name := range []string{"output", "value gradient"} {
+		nonzero := 0
+		for _, x := range tensors.MustCopyFlatData[float32](outs[i]) {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				t.Fatalf("%s has %v", name, x)
+			}
+			if x != 0 {
+				nonzero++
+			}
+		}
+		if nonzero == 0 {
+			t.Errorf("%s is all zero: a dead layer", name)
 		}
 	}
 }

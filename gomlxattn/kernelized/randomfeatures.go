@@ -160,7 +160,7 @@ func randomFeatureParams(proj, normalize, eps float64) []params.Param {
 		{Name: "projection", Default: proj, Choices: features.ProjectionNames, Doc: "i.i.d. Gaussian, orthogonal (ORF) or on the sphere"},
 		{Name: "orf_scaling", Choices: []string{"chi", "sqrt_d"}, Doc: "ORF row norms: chi_d draws or sqrt(d)"},
 		{Name: "normalize", Default: normalize, Min: 0, Max: 1, Integer: true, Doc: "1: l2-normalised q, k (NPRF)"},
-		{Name: "eps", Default: eps, Min: 0, Max: 0.1, Doc: "PRF additive stabiliser"},
+		{Name: "eps", Default: eps, Min: 0, Max: 0.1, Doc: "PRF additive stabiliser; keeps a layer alive when every feature underflows (large |q|, |k| with normalize=0)"},
 		{Name: "stabilize", Default: 1, Min: 0, Max: 1, Integer: true, Doc: "subtract max(w.x) (cancels exactly)"},
 		{Name: "redraw", Default: 0, Min: 0, Max: 1 << 30, Integer: true, Doc: "redraw projections every N optimizer steps; 0 never"},
 		{Name: "seed", Default: 0, Min: 0, Max: 1 << 52, Integer: true, Doc: "projection seed (mixed with the layer's scope)"},
@@ -200,7 +200,7 @@ func init() {
 		Params: randomFeatureParams(1, 0, 1e-6),
 		New:    func(p params.Values) (attention.Mechanism, error) { return newRandomFeatures("performer", false, p) }})
 	attention.Register(&attention.Spec{Name: "kernelized_rpe", Doc: "Luo et al. 2021: random features times the Toeplitz matrix exp(b_{j-i}), by FFT",
-		Params: randomFeatureParams(0, 1, 0),
+		Params: randomFeatureParams(0, 1, 1e-6),
 		New: func(p params.Values) (attention.Mechanism, error) {
 			return newRandomFeatures("kernelized_rpe", true, p)
 		}})
