@@ -3,6 +3,14 @@
 package experiment
 
 import (
+	"github.com/attnbench/attnbench/datasets/builtin"
+
+	"errors"
+	"io"
+	"maps"
+	"reflect"
+	"slices"
+
 	"github.com/attnbench/attnbench/datasets/listops"
 	"github.com/attnbench/attnbench/datasets/synthetic"
 
@@ -236,6 +244,8 @@ func (e Experiment) Validate() error {
 	switch {
 	case e.Data.Task == TaskLM && e.Data.Corpus == "":
 		return bad("data.corpus", `""`, "an embedded corpus (prose, code, latex) or a path")
+	case e.Data.Format != "" && slices.Contains(builtin.Names(), strings.TrimPrefix(e.Data.Corpus, "builtin:")):
+		return bad("data.format", e.Data.Format, fmt.Sprintf(`"" for the embedded corpus %s (format applies to corpora on disk)`, e.Data.Corpus))
 	case e.Data.Task == TaskListOps && e.Model.Classes != 10:
 		return bad("model.classes", e.Model.Classes, "10 (the values of a ListOps expression) for task listops")
 	case e.Data.Task != TaskListOps && e.Model.Classes != 0:
@@ -343,32 +353,116 @@ func (e Experiment) Vocab() (int, error) {
 	return 0, fmt.Errorf("data.task = %q is invalid, want lm, listops or recall", e.Data.Task)
 }
 
-// Load reads an experiment from a .json, .yaml or .yml file; unknown fields are errors.
+// Load reads an experiment from a .json, .yaml or .yml file. Keys must match the field names
+// exactly (case included), unknown keys, a second document, non-finite numbers and an empty
+// file are errors naming the file and the field.
 func Load(path string) (Experiment, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Experiment{}, fmt.Errorf("experiment: %w", err)
 	}
+	fail := func(err error) (Experiment, error) { return Experiment{}, fmt.Errorf("experiment: %s: %w", path, err) }
+	if len(bytes.TrimSpace(b)) == 0 {
+		return fail(errors.New("the file is empty, want an experiment (see workbench train -help)"))
+	}
+	var v any
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".yaml", ".yml":
-		var v any
-		if err := yaml.Unmarshal(b, &v); err != nil {
-			return Experiment{}, fmt.Errorf("experiment: %s: %w", path, err)
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		if err := dec.Decode(&v); err != nil {
+			return fail(err)
 		}
-		if b, err = json.Marshal(v); err != nil {
-			return Experiment{}, fmt.Errorf("experiment: %s: %w", path, err)
+		var extra any
+		if err := dec.Decode(&extra); err != io.EOF {
+			return fail(errors.New("a second YAML document follows the experiment, want one"))
 		}
 	case ".json":
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return fail(err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return fail(errors.New("more data follows the experiment's JSON object, want one object"))
+		}
 	default:
 		return Experiment{}, fmt.Errorf("experiment: %s: extension %q is not .json, .yaml or .yml", path, filepath.Ext(path))
+	}
+	if err := checkKeys(v, reflect.TypeOf(Experiment{}), ""); err != nil {
+		return fail(err)
+	}
+	if b, err = json.Marshal(v); err != nil {
+		return fail(err)
 	}
 	var e Experiment
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
-		return Experiment{}, fmt.Errorf("experiment: %s: %w", path, err)
+		return fail(err)
 	}
 	return e, nil
+}
+
+// checkKeys walks a decoded document against the type it fills: every key must be a field's
+// JSON name exactly, and every number finite. Free-form maps (parameters) are checked for
+// numbers only.
+func checkKeys(v any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	field := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("%s = %v is invalid, want a finite number", path, x)
+		}
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Struct:
+			names := map[string]reflect.Type{}
+			for i := range t.NumField() {
+				f := t.Field(i)
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if name == "" {
+					name = f.Name
+				}
+				if name != "-" && f.IsExported() {
+					names[name] = f.Type
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				ft, ok := names[k]
+				if !ok {
+					return fmt.Errorf("%s is not a field, valid fields here: %s", field(k), strings.Join(slices.Sorted(maps.Keys(names)), ", "))
+				}
+				if err := checkKeys(x[k], ft, field(k)); err != nil {
+					return err
+				}
+			}
+		case reflect.Map:
+			for k, e := range x {
+				if err := checkKeys(e, t.Elem(), field(k)); err != nil {
+					return err
+				}
+			}
+		}
+	case []any:
+		elem := t
+		if t.Kind() == reflect.Slice {
+			elem = t.Elem()
+		}
+		for i, e := range x {
+			if err := checkKeys(e, elem, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Save writes e as indented JSON.

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -90,5 +91,44 @@ func TestLoadJSONAndYAML(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "e.toml")); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+// Files that used to load, or fail without naming the field: each is now an error that names
+// the field (or says what is wrong with the file).
+func TestLoadRefusesAndNames(t *testing.T) {
+	dir := t.TempDir()
+	for i, tc := range []struct {
+		ext, body string
+		want      []string
+	}{
+		{".yaml", "name: y\noptim: {lr: .nan}\n", []string{"optim.lr", "NaN", "finite"}},
+		{".yaml", "name: y\nmodel: {mlp_ratio: .inf}\n", []string{"model.mlp_ratio", "finite"}},
+		{".yaml", "name: y\nmodel: {attention_params: {m: .nan}}\n", []string{"model.attention_params.m", "finite"}},
+		{".json", `{"model": {"WIDTH": 32}}`, []string{"model.WIDTH", "not a field", "width"}},
+		{".json", `{"Name": "x", "name": "y"}`, []string{"Name", "not a field"}},
+		{".json", `{"name": "x"} {"name": "y"}`, []string{"more data follows"}},
+		{".yaml", "name: x\n---\nname: y\n", []string{"second YAML document"}},
+		{".json", "  \n", []string{"empty"}},
+		{".yaml", "", []string{"empty"}},
+		{".json", `{"eval": {"lengths": [64, {"x": 1}]}}`, []string{"eval.lengths"}},
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("c%d%s", i, tc.ext))
+		os.WriteFile(p, []byte(tc.body), 0o644)
+		_, err := Load(p)
+		if err == nil {
+			t.Errorf("%q loaded, want an error", tc.body)
+			continue
+		}
+		for _, w := range append(tc.want, p) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%q: %q lacks %q", tc.body, err, w)
+			}
+		}
+	}
+	e := Default().Resolve()
+	e.Data.Format = "text"
+	if err := e.Validate(); err == nil || !strings.Contains(err.Error(), "data.format") {
+		t.Errorf("format on an embedded corpus: %v", err)
 	}
 }

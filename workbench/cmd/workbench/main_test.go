@@ -192,6 +192,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"plot", "-attention", "/nonexistent"}, "/nonexistent"},
 		{[]string{"plot", "-runs", "/nonexistent/*"}, "matches no run"},
 		{[]string{"figures", "-scale", "huge"}, `"huge"`},
+		{[]string{"train", "-log_every", "0"}, "-log_every = 0"},
+		{[]string{"train", "-attention", "kernelized_rpe", "-attn_params", "m=8,m=16"}, `"m" is given twice`},
+		{[]string{"train", "-attention", "kernelized_rpe", "-attn_params", "toeplitz=2"}, "auto, dense, block, fft"},
 	} {
 		var out, errb bytes.Buffer
 		if code := execute(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {

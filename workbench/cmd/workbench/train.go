@@ -92,6 +92,9 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	override("lr", func() { e.Optim.LR = *lr })
 	override("clip", func() { e.Optim.ClipNorm = *clip })
 	override("seed", func() { e.Seed = *seed })
+	if *logEvery < 1 {
+		return fmt.Errorf("train: -log_every = %d is invalid, want >= 1", *logEvery)
+	}
 	override("log_every", func() { e.LogEvery = *logEvery })
 	lens, err := parseInts("eval_lengths", *evalLens)
 	if err != nil {
@@ -112,14 +115,19 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, choice.String())
-	data, err := datasets.Open(e.Data.Corpus, datasets.Options{Tokenizer: e.Data.Tokenizer, Format: e.Data.Format})
-	if err != nil {
-		return err
+	ro := run.Options{Backend: choice.Backend, Progress: stdout}
+	what := "task " + e.Data.Task
+	if e.Data.Task == experiment.TaskLM {
+		data, err := datasets.Open(e.Data.Corpus, datasets.Options{Tokenizer: e.Data.Tokenizer, Format: e.Data.Format})
+		if err != nil {
+			return err
+		}
+		defer data.Close()
+		ro.Data = data
+		what = fmt.Sprintf("corpus %s: %d training tokens", e.Data.Corpus, data.Split(corpus.Train).Len())
 	}
-	defer data.Close()
-	fmt.Fprintf(stdout, "corpus %s: %d training tokens; model %s attention, %s encoding, width %d, %d heads, %d layers; run %s\n",
-		e.Data.Corpus, data.Split(corpus.Train).Len(), e.Model.Attention, e.Model.PosEnc.Kind, e.Model.Width, e.Model.Heads, e.Model.Layers, *dir)
-	ro := run.Options{Backend: choice.Backend, Progress: stdout, Data: data}
+	fmt.Fprintf(stdout, "%s; model %s attention, %s encoding, width %d, %d heads, %d layers; run %s\n",
+		what, e.Model.Attention, e.Model.PosEnc.Kind, e.Model.Width, e.Model.Heads, e.Model.Layers, *dir)
 	if nb.IsTerminal(stderr) { // a live bar on the terminal instead of log lines
 		ro.OnStep, ro.Progress = nb.ProgressBar(e.Name, e.Optim.Steps, stderr), nil
 	}
@@ -135,13 +143,28 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "diverged at step %d: %s\n", res.Status.Step, res.Status.Reason)
 		return nil
 	}
-	unigram := run.UnigramEntropy(data.Split(corpus.Test), data.Vocab)
-	fmt.Fprintf(stdout, "final train loss %.4f; test split unigram baseline %.4f nats/token\n", res.FinalLoss, unigram)
+	if ro.Data != nil {
+		unigram := run.UnigramEntropy(ro.Data.Split(corpus.Test), ro.Data.Vocab)
+		fmt.Fprintf(stdout, "final train loss %.4f; test split unigram baseline %.4f nats/token\n", res.FinalLoss, unigram)
+	} else {
+		fmt.Fprintf(stdout, "final train loss %.4f\n", res.FinalLoss)
+	}
 	printEval(stdout, res.Eval)
 	return nil
 }
 
 func printEval(w io.Writer, ev []results.Eval) {
+	if len(ev) > 0 && ev[0].IsAccuracy() {
+		fmt.Fprintf(w, "%8s %6s %9s %9s %9s\n", "length", "split", "examples", "accuracy", "baseline")
+		for _, r := range ev {
+			if r.Skipped != "" {
+				fmt.Fprintf(w, "%8d %6s skipped: %s\n", r.Length, r.Split, r.Skipped)
+				continue
+			}
+			fmt.Fprintf(w, "%8d %6s %9d %9.3f %9.3f\n", r.Length, r.Split, r.Sequences, r.Accuracy, r.Baseline)
+		}
+		return
+	}
 	fmt.Fprintf(w, "%8s %9s %9s %9s %11s\n", "length", "windowed", "sequences", "loss", "perplexity")
 	for _, r := range ev {
 		if r.Skipped != "" {
