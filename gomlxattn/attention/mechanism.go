@@ -30,6 +30,14 @@ type Redrawing interface {
 	RedrawEvery() int
 }
 
+// MemoryEstimator is implemented by mechanisms whose activation memory is not the O(n^2) of
+// exact attention; models use it to refuse sizes that cannot fit before building a graph.
+type MemoryEstimator interface {
+	// ActivationBytes estimates the bytes one layer keeps for the backward pass on q, k, v of
+	// [batch, n, heads, headDim], in float32.
+	ActivationBytes(batch, n, heads, headDim int) float64
+}
+
 // Sized is implemented by mechanisms whose accuracy is set by one size parameter (random
 // features, Nystrom landmarks); the approximation study sweeps it against Reference.
 type Sized interface {

@@ -184,6 +184,17 @@ func newRandomFeatures(kind string, rpe bool, p params.Values) (attention.Mechan
 	return r, nil
 }
 
+// ActivationBytes: the features of q and k, and for FFT-RPE the [n, m(dv+1)] operand of the
+// Toeplitz product and its spectrum (Luo et al. 2021 carry an m dv wide tensor).
+func (r *RandomFeatures) ActivationBytes(batch, n, heads, headDim int) float64 {
+	b, t, h, m, d := float64(batch), float64(n), float64(heads), float64(r.Map.M), float64(headDim)
+	feat := 2 * b * t * h * m
+	if r.RPE {
+		return 4 * (feat + 4*b*t*h*m*(d+1))
+	}
+	return 4 * (feat + 2*b*t*h*(d+1) + b*h*m*(d+1)*t/max(float64(r.Chunk), 64))
+}
+
 // SizeParam is "m"; Performer approximates softmax attention, q.k/sqrt(d) (Choromanski et al.
 // 2021). kernelized_rpe's NPRF kernel exp(q.k/|q||k|) has no softmax counterpart here.
 func (r *RandomFeatures) SizeParam() string { return "m" }

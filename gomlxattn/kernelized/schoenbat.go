@@ -69,6 +69,12 @@ func (s *SchoenbAt) Attend(scope *model.Scope, q, k, v *Node, opt attention.Opti
 	return out, probs
 }
 
+// ActivationBytes: the Maclaurin products of queries and keys and the linear-attention state.
+func (s *SchoenbAt) ActivationBytes(batch, n, heads, headDim int) float64 {
+	b, t, h, f, d := float64(batch), float64(n), float64(heads), float64(s.Map.M), float64(headDim)
+	return 4 * b * t * h * (2*f*float64(s.Map.MaxDegree) + 2*(d+1))
+}
+
 // SizeParam is "features"; the reference is SchoenbAt's own kernel at 8192 features.
 func (*SchoenbAt) SizeParam() string { return "features" }
 

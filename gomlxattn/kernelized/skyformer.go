@@ -165,6 +165,12 @@ func seq(n int) []int {
 	return s
 }
 
+// ActivationBytes: the [n, landmarks] kernels of queries and keys and the landmark matrices.
+func (s *Skyformer) ActivationBytes(batch, n, heads, headDim int) float64 {
+	b, t, h, l := float64(batch), float64(n), float64(heads), float64(s.Landmarks)
+	return 4 * b * h * (4*t*l + float64(s.Iterations())*3*l*l)
+}
+
 // SizeParam is "landmarks"; the reference is Skyformer's own Gaussian kernel with every key a
 // landmark (size -1: the sequence length).
 func (*Skyformer) SizeParam() string { return "landmarks" }

@@ -3,6 +3,8 @@
 package experiment
 
 import (
+	"github.com/attnbench/attnbench/internal/memprobe"
+
 	"github.com/attnbench/attnbench/datasets/builtin"
 
 	"errors"
@@ -43,6 +45,18 @@ type Experiment struct {
 	// CheckpointEvery steps a checkpoint is written (and at the end); LogEvery steps a metrics line.
 	CheckpointEvery int `json:"checkpoint_every"`
 	LogEvery        int `json:"log_every"`
+	// MemoryBudgetMB refuses, before any graph is built, a model whose training step is
+	// estimated above it, and skips evaluation lengths above it; 0 is 3/4 of this machine's
+	// memory.
+	MemoryBudgetMB float64 `json:"memory_budget_mb,omitempty"`
+}
+
+// BudgetBytes is the memory budget in bytes.
+func (e Experiment) BudgetBytes() float64 {
+	if e.MemoryBudgetMB > 0 {
+		return e.MemoryBudgetMB * (1 << 20)
+	}
+	return 0.75 * memprobe.Physical()
 }
 
 // Tasks: what a model learns.
@@ -299,9 +313,17 @@ func (e Experiment) Validate() error {
 			}
 		}
 	}
+	if !(e.MemoryBudgetMB >= 0) || math.IsInf(e.MemoryBudgetMB, 0) {
+		return bad("memory_budget_mb", e.MemoryBudgetMB, "0 (3/4 of this machine's memory) or > 0")
+	}
 	mod, err := transformer.New(m)
 	if err != nil {
 		return fmt.Errorf("experiment %s: model: %w", e.Name, err)
+	}
+	if need, budget := mod.StepBytes(e.Data.Batch, e.Data.SeqLen, true), e.BudgetBytes(); need > budget {
+		return fmt.Errorf("experiment %s: a training step needs about %.0f MB (%.3g parameters, batch %d x %d tokens), above the memory budget "+
+			"of %.0f MB (memory_budget_mb; default 3/4 of this machine's memory); reduce model.width, model.layers, data.batch or data.seq_len, "+
+			"or raise memory_budget_mb", e.Name, need/(1<<20), m.Parameters(), e.Data.Batch, e.Data.SeqLen, budget/(1<<20))
 	}
 	if err := mod.ValidateSeqLen(e.Data.SeqLen); err != nil {
 		return fmt.Errorf("experiment %s: data.seq_len: %w", e.Name, err)

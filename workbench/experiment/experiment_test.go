@@ -132,3 +132,30 @@ func TestLoadRefusesAndNames(t *testing.T) {
 		t.Errorf("format on an embedded corpus: %v", err)
 	}
 }
+
+// Sizes that cannot fit are refused by Validate, before any graph is built, with the estimate,
+// the budget and the fields to change.
+func TestMemoryBudget(t *testing.T) {
+	for _, f := range []func(*Experiment){
+		func(e *Experiment) { e.Model.Width = 1_000_000_000 },
+		func(e *Experiment) { e.Data.Batch = 1_000_000_000 },
+		func(e *Experiment) { e.Model.Layers = 1_000_000 },
+		func(e *Experiment) { e.Data.SeqLen = 100_000 },
+		func(e *Experiment) { e.MemoryBudgetMB = 1 },
+	} {
+		e := Default()
+		f(&e)
+		err := e.Resolve().Validate()
+		if err == nil || !strings.Contains(err.Error(), "memory_budget_mb") || !strings.Contains(err.Error(), "MB") {
+			t.Errorf("%+v: %v, want the memory budget error", e, err)
+		}
+	}
+	e := Default()
+	e.MemoryBudgetMB = -3
+	if err := e.Resolve().Validate(); err == nil || !strings.Contains(err.Error(), "memory_budget_mb = -3") {
+		t.Errorf("negative budget: %v", err)
+	}
+	if err := Default().Resolve().Validate(); err != nil {
+		t.Errorf("the default experiment: %v", err)
+	}
+}

@@ -43,6 +43,11 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 				out = append(out, r)
 				continue
 			}
+			if need, budget := m.StepBytes(e.Eval.Batch, L, false), e.BudgetBytes(); need > budget {
+				r.Skipped = fmt.Sprintf("length %d needs about %.0f MB, above the memory budget of %.0f MB (memory_budget_mb)", L, need/(1<<20), budget/(1<<20))
+				out = append(out, r)
+				continue
+			}
 			seqs, err := batch.NewSequences(seq, L, e.Eval.Sequences, e.Eval.Batch, name)
 			if err != nil {
 				r.Skipped = err.Error()

@@ -612,3 +612,25 @@ func TestDamagedCheckpointsDeleteNothing(t *testing.T) {
 		}
 	}
 }
+
+// An evaluation length whose estimated memory is above the budget is recorded as skipped, and
+// the collected perplexity leaves it out instead of reading it as 0.
+func TestEvaluationOverBudgetIsSkipped(t *testing.T) {
+	o := opts(t)
+	o.SkipEval = false
+	e := tiny(2)
+	e.MemoryBudgetMB = 200
+	e.Eval.Lengths = []int{32, 20000}
+	dir := filepath.Join(t.TempDir(), "r")
+	res, err := Train(e, dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Eval) != 2 || res.Eval[0].Skipped != "" || !strings.Contains(res.Eval[1].Skipped, "memory budget") {
+		t.Fatalf("%+v", res.Eval)
+	}
+	rep, err := results.Collect([]string{dir})
+	if err != nil || len(rep.Perplexity) != 1 || len(rep.Perplexity[0].X) != 1 {
+		t.Errorf("collected %+v, %v: want the evaluated length only", rep, err)
+	}
+}

@@ -44,6 +44,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	clip := fs.Float64("clip", 1, "global gradient-norm clip (0 = none)")
 	seed := fs.Uint64("seed", d.Seed, "random seed")
 	logEvery := fs.Int("log_every", 20, "log a metrics line every N steps")
+	budget := fs.Float64("memory_budget_mb", 0, "refuse a model whose training step is estimated above this (MB); 0 = 3/4 of this machine's memory")
 	evalLens := fs.String("eval_lengths", "", "evaluation lengths, e.g. 64,128,256 (default L, 2L, ..., 16L)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
@@ -96,6 +97,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("train: -log_every = %d is invalid, want >= 1", *logEvery)
 	}
 	override("log_every", func() { e.LogEvery = *logEvery })
+	override("memory_budget_mb", func() { e.MemoryBudgetMB = *budget })
 	lens, err := parseInts("eval_lengths", *evalLens)
 	if err != nil {
 		return err
