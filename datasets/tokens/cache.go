@@ -5,15 +5,18 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokenizer"
 )
 
 // cacheVersion changes whenever the cache layout or the tokenization rules change.
-const cacheVersion = 1
+const cacheVersion = 2
 
 // meta is the cache directory's meta.json, written last: a directory without it is incomplete.
 type meta struct {
@@ -24,7 +27,11 @@ type meta struct {
 	Vocab     int    `json:"vocab"`
 	Counts    [3]int `json:"counts"`
 	Docs      [3]int `json:"docs"`
+	// CRC32C of each split file, checked with the ids' range at every open.
+	Checksums [3]uint32 `json:"crc32c"`
 }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // CacheDir is the default cache location: $ATTNBENCH_CACHE, else the user cache directory.
 func CacheDir() string {
@@ -56,6 +63,15 @@ func Cached(src corpus.Source, tok tokenizer.Tokenizer, dir string) (*Splits, er
 	entry := filepath.Join(dir, fmt.Sprintf("%s-%s-v%d", key[:24], tok.Name(), cacheVersion))
 	if _, err := os.Stat(filepath.Join(entry, "meta.json")); err == nil {
 		return openCache(entry, key, tok)
+	}
+	if _, err := os.Stat(entry); err == nil {
+		// An entry without meta.json is incomplete (entries are renamed into place whole, so
+		// something removed it): keep it aside, named, and build the entry again.
+		aside := fmt.Sprintf("%s.incomplete-%d", entry, time.Now().UnixNano())
+		if err := os.Rename(entry, aside); err != nil {
+			return nil, fmt.Errorf("tokens: cache entry %s has no meta.json and cannot be moved aside: %w", entry, err)
+		}
+		fmt.Fprintf(os.Stderr, "tokens: cache entry %s had no meta.json; moved it to %s and rebuilding\n", entry, aside)
 	}
 	if err := buildCache(src, tok, key, entry); err != nil {
 		return nil, err
@@ -123,6 +139,7 @@ func buildCache(src corpus.Source, tok tokenizer.Tokenizer, key, entry string) e
 		}
 		for _, id := range ids {
 			binary.LittleEndian.PutUint16(buf[:], uint16(id))
+			m.Checksums[sp] = crc32.Update(m.Checksums[sp], castagnoli, buf[:])
 			if _, err := ws[sp].Write(buf[:]); err != nil {
 				return fmt.Errorf("tokens: cache %s: %w", entry, err)
 			}
@@ -196,6 +213,10 @@ func openCache(entry, key string, tok tokenizer.Tokenizer) (*Splits, error) {
 			return nil, fmt.Errorf("tokens: cache file %s is stale or truncated: %d bytes, meta.json says %d tokens (%d bytes); delete %s to rebuild it",
 				f, st.Size(), m.Counts[sp], 2*m.Counts[sp], entry)
 		}
+		if err := verifySplit(f, m.Vocab, m.Checksums[sp], entry); err != nil {
+			s.Close()
+			return nil, err
+		}
 		seq, unmap, err := mapU16(f, m.Counts[sp])
 		if err != nil {
 			s.Close()
@@ -209,4 +230,40 @@ func openCache(entry, key string, tok tokenizer.Tokenizer) (*Splits, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// verifySplit reads a split file through, checking its CRC32C against meta.json and every id
+// against the vocabulary, so that a damaged cache is named and never reaches a graph.
+func verifySplit(path string, vocab int, want uint32, entry string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("tokens: cache file %s: %w", path, err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	buf := make([]byte, 1<<20)
+	var sum uint32
+	pos := int64(0)
+	for {
+		n, err := io.ReadFull(r, buf)
+		chunk := buf[:n&^1]
+		sum = crc32.Update(sum, castagnoli, chunk)
+		for i := 0; i+1 < len(chunk); i += 2 {
+			if id := int(binary.LittleEndian.Uint16(chunk[i:])); id >= vocab {
+				return fmt.Errorf("tokens: cache file %s is damaged: token %d at byte %d is %d, outside the vocabulary of %d; delete %s to rebuild it",
+					path, (pos+int64(i))/2, pos+int64(i), id, vocab, entry)
+			}
+		}
+		pos += int64(n)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("tokens: cache file %s: %w", path, err)
+		}
+	}
+	if sum != want {
+		return fmt.Errorf("tokens: cache file %s is damaged: its CRC32C is %08x, meta.json records %08x; delete %s to rebuild it", path, sum, want, entry)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -198,5 +199,54 @@ func TestCachedRemembersKeyByFingerprint(t *testing.T) {
 	src.fp = "changed"
 	if _, err := Cached(src, tokenizer.Byte{}, dir); err != nil || src.keys != 2 {
 		t.Errorf("a new fingerprint must rehash: %d hashes, err %v", src.keys, err)
+	}
+}
+
+// A cached split overwritten in part, or with ids outside the vocabulary, is an error naming the
+// file; an entry that lost its meta.json is moved aside (not deleted) and rebuilt.
+func TestCacheContentChecked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	dir := t.TempDir()
+	m := randomCorpus(rng, 30)
+	s, err := Cached(m, tokenizer.Byte{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	entries, _ := os.ReadDir(dir)
+	var entry string
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "keys" {
+			entry = filepath.Join(dir, e.Name())
+		}
+	}
+	f := filepath.Join(entry, "valid.u16")
+	b, _ := os.ReadFile(f)
+	for name, damage := range map[string]func([]byte) []byte{
+		"0xFF": func(b []byte) []byte { return bytes.Repeat([]byte{0xFF}, len(b)) },
+		"part": func(b []byte) []byte {
+			c := bytes.Clone(b)
+			c[len(c)/2] ^= 0x01 // one id changed, still inside the vocabulary
+			return c
+		},
+	} {
+		os.WriteFile(f, damage(b), 0o644)
+		_, err := Cached(m, tokenizer.Byte{}, dir)
+		if err == nil || !strings.Contains(err.Error(), f) || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("%s: err %v, want an error naming %s", name, err, f)
+		}
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s: the damaged file was removed", name)
+		}
+	}
+	os.WriteFile(f, b, 0o644)
+	os.Remove(filepath.Join(entry, "meta.json"))
+	s, err = Cached(m, tokenizer.Byte{}, dir)
+	if err != nil {
+		t.Fatalf("entry without meta.json: %v", err)
+	}
+	s.Close()
+	if aside, _ := filepath.Glob(entry + ".incomplete-*"); len(aside) != 1 {
+		t.Errorf("incomplete entry kept aside: %v", aside)
 	}
 }
