@@ -287,3 +287,45 @@ func TestErrors(t *testing.T) {
 		t.Error("fractions summing above 1 accepted")
 	}
 }
+
+// Compression is read from the content, not the name; files that are not text are refused by
+// name instead of being tokenized.
+func TestContentDetection(t *testing.T) {
+	dir := t.TempDir()
+	text := bytes.Repeat([]byte("the quick brown fox\n"), 400)
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := make([]byte, 5000)
+	for i := range noise {
+		noise[i] = byte(rng.IntN(256))
+	}
+	var dz bytes.Buffer // dictzip: gzip with an "RA" extra field
+	zw := gzip.NewWriter(&dz)
+	zw.Header.Extra = []byte{'R', 'A', 6, 0, 1, 0, 0, 0x10, 1, 0}
+	zw.Write(text)
+	zw.Close()
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), noise...)
+	write(t, filepath.Join(dir, "gzip-in.zst"), gz(t, text))
+	write(t, filepath.Join(dir, "dict.txt.dz"), dz.Bytes())
+	write(t, filepath.Join(dir, "noise.txt"), noise)
+	write(t, filepath.Join(dir, "pngdir", "image.png"), png)
+	write(t, filepath.Join(dir, "data.xz"), append([]byte{0xfd, '7', 'z', 'X', 'Z', 0}, noise[:100]...))
+	for _, ok := range []string{"gzip-in.zst", "dict.txt.dz"} {
+		src, err := Open(filepath.Join(dir, ok), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		if err := src.Documents(func(d Document) error { got = append(got, d.Text...); return nil }); err != nil || !bytes.Equal(got, text) {
+			t.Errorf("%s: %d bytes read (%v), want the %d bytes written", ok, len(got), err, len(text))
+		}
+	}
+	for name, want := range map[string]string{"noise.txt": "not text", "pngdir": "not text", "data.xz": "xz"} {
+		src, err := Open(filepath.Join(dir, name), Options{})
+		if err == nil {
+			err = src.Documents(func(Document) error { return nil })
+		}
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), filepath.Join(dir, name)) {
+			t.Errorf("%s: %v, want an error naming the file and %q", name, err, want)
+		}
+	}
+}

@@ -117,7 +117,10 @@ func listFiles(path string) (files []string, root string, err error) {
 }
 
 func detectFormat(files []string) string {
-	base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(files[0]), ".gz"), ".zst")
+	base := filepath.Base(files[0])
+	for _, ext := range []string{".gz", ".zst", ".dz"} {
+		base = strings.TrimSuffix(base, ext)
+	}
 	switch {
 	case strings.HasSuffix(base, ".jsonl") || strings.HasSuffix(base, ".json"):
 		return "jsonl"
@@ -246,7 +249,11 @@ func (s *fileSource) byteSplit(f string, fn func(Document) error) error {
 }
 
 func decodedSize(f string) (int64, error) {
-	if !strings.HasSuffix(f, ".gz") && !strings.HasSuffix(f, ".zst") {
+	kind, err := codec(f)
+	if err != nil {
+		return 0, err
+	}
+	if kind == "" {
 		st, err := os.Stat(f)
 		if err != nil {
 			return 0, fmt.Errorf("corpus: %w", err)
@@ -265,7 +272,8 @@ func decodedSize(f string) (int64, error) {
 	return n, nil
 }
 
-// readPieces streams a file in pieces of at most size bytes, cut after the last newline of each
+// readPieces streams a text file in pieces of at most size bytes (refusing one that is not text,
+// checkText), cut after the last newline of each
 // piece when there is one, so that tokenizers rarely see a word cut in two.
 func readPieces(f string, size int, fn func(p []byte, first bool) error) error {
 	r, err := openDecoded(f)
@@ -282,6 +290,11 @@ func readPieces(f string, size int, fn func(p []byte, first bool) error) error {
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
 			return fmt.Errorf("corpus: %s: %w", f, err)
+		}
+		if first {
+			if err := checkText(f, buf[:n]); err != nil {
+				return err
+			}
 		}
 		cut := n
 		if !eof {

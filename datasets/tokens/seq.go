@@ -70,8 +70,11 @@ func (s *Splits) checkNonEmpty() error {
 	if s.Seqs[0].Len()+s.Seqs[1].Len()+s.Seqs[2].Len() == 0 {
 		return fmt.Errorf("tokens: corpus %s is empty", s.Source)
 	}
-	if s.Seqs[corpus.Train].Len() == 0 {
-		return fmt.Errorf("tokens: corpus %s has no training tokens (documents %v by split)", s.Source, s.Docs)
+	for _, sp := range corpus.Splits {
+		if s.Seqs[sp].Len() == 0 {
+			return fmt.Errorf("tokens: corpus %s has no %s tokens (documents by split, train/valid/test: %v); "+
+				"every split needs text: add documents or change the split fractions", s.Source, sp, s.Docs)
+		}
 	}
 	return nil
 }

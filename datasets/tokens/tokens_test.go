@@ -250,3 +250,12 @@ func TestCacheContentChecked(t *testing.T) {
 		t.Errorf("incomplete entry kept aside: %v", aside)
 	}
 }
+
+// A corpus with an empty split is an error naming the split, not a run evaluated on nothing.
+func TestEmptySplitIsAnError(t *testing.T) {
+	m := &corpus.Memory{Label: "one-split", Docs: []corpus.Document{{Name: "a", Text: []byte("some text"), Split: corpus.Train},
+		{Name: "b", Text: []byte("more"), Split: corpus.Valid}}}
+	if _, err := Tokenize(m, tokenizer.Byte{}); err == nil || !strings.Contains(err.Error(), "no test tokens") || !strings.Contains(err.Error(), "one-split") {
+		t.Errorf("empty test split: %v", err)
+	}
+}

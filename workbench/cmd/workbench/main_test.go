@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"bytes"
@@ -138,7 +140,9 @@ func TestKillAndResume(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		ms, _ := results.ReadMetrics(dir)
-		if _, err := os.Stat(filepath.Join(dir, "checkpoints", "latest.json")); err == nil && len(ms) > 0 && ms[len(ms)-1].Step%15 > 3 {
+		var ptr struct{ Step int }
+		b, err := os.ReadFile(filepath.Join(dir, "checkpoints", "latest.json"))
+		if err == nil && json.Unmarshal(b, &ptr) == nil && ptr.Step > 0 && len(ms) > 0 && ms[len(ms)-1].Step%15 > 3 {
 			break
 		}
 		if time.Now().After(deadline) {
