@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -77,6 +78,13 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 		}
 		if !(m.GradNorm > 0) || !(m.LR > 0) || !(m.TokensPS > 0) {
 			t.Errorf("step %d: grad norm %g, lr %g, tokens/s %g", m.Step, m.GradNorm, m.LR, m.TokensPS)
+		}
+	}
+	// Checkpoints do not keep the trainer's running metrics (a fresh name per process).
+	cks, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "checkpoint-*.json"))
+	for _, f := range cks {
+		if b, _ := os.ReadFile(f); strings.Contains(string(b), "Moving Average") {
+			t.Errorf("%s keeps the trainer's moving-average metric", f)
 		}
 	}
 	// The learning rate follows warmup + cosine.
@@ -632,5 +640,41 @@ func TestEvaluationOverBudgetIsSkipped(t *testing.T) {
 	rep, err := results.Collect([]string{dir})
 	if err != nil || len(rep.Perplexity) != 1 || len(rep.Perplexity[0].X) != 1 {
 		t.Errorf("collected %+v, %v: want the evaluated length only", rep, err)
+	}
+}
+
+// A second trainer on a run directory is refused; a run stopped by an error is marked failed,
+// not running, and resumes; a finished run reports its parameter count again.
+func TestLockStatusAndParameters(t *testing.T) {
+	o := opts(t)
+	dir := t.TempDir()
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(tiny(4), dir, o); err == nil || !strings.Contains(err.Error(), "in use by another trainer") {
+		t.Errorf("second trainer: %v", err)
+	}
+	unlock()
+	failing := o
+	failing.fail = func(step int) error {
+		if step == 3 {
+			return errors.New("disk on fire")
+		}
+		return nil
+	}
+	if _, err := Train(tiny(6), dir, failing); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("failing run: %v", err)
+	}
+	if st, _ := ReadStatus(dir); st.State != "failed" || !strings.Contains(st.Reason, "disk on fire") {
+		t.Errorf("status after the error: %+v", st)
+	}
+	first, err := Train(tiny(6), dir, o)
+	if err != nil || first.Status.State != "done" || first.Parameters == 0 {
+		t.Fatalf("resumed failed run: %+v, %v", first, err)
+	}
+	again, err := Train(tiny(6), dir, o)
+	if err != nil || again.Parameters != first.Parameters {
+		t.Errorf("finished run reported %d parameters, then %d (%v)", first.Parameters, again.Parameters, err)
 	}
 }

@@ -4,6 +4,10 @@
 package run
 
 import (
+	"strings"
+
+	"github.com/gomlx/gomlx/ml/train/metric"
+
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"encoding/json"
@@ -47,13 +51,16 @@ type Options struct {
 	Data *tokens.Splits
 
 	perturb func(step int, loss float64) float64 // tests: force a NaN or a spike
+	fail    func(step int) error                 // tests: an error after a step
 }
 
-// Status is status.json: "running", "done" or "diverged".
+// Status is status.json: "running", "done", "diverged" or "failed" (an error stopped the run;
+// running it again resumes from its last checkpoint).
 type Status struct {
-	State  string `json:"state"`
-	Step   int    `json:"step"`
-	Reason string `json:"reason,omitempty"`
+	State      string `json:"state"`
+	Step       int    `json:"step"`
+	Reason     string `json:"reason,omitempty"`
+	Parameters int    `json:"parameters,omitempty"`
 }
 
 // Result summarises a run.
@@ -79,7 +86,7 @@ func ReadStatus(dir string) (Status, error) {
 
 // Train runs (or resumes) the experiment in dir. A directory that holds a different experiment is
 // an error; one that holds the same experiment resumes from its last checkpoint.
-func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
+func Train(e experiment.Experiment, dir string, o Options) (_ *Result, err error) {
 	e = e.Resolve()
 	if err := e.Validate(); err != nil {
 		return nil, err
@@ -90,6 +97,11 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if err := os.MkdirAll(checkpointDir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if err := checkConfig(dir, e); err != nil {
 		return nil, err
 	}
@@ -153,12 +165,25 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	if err := writeJSONAtomic(filepath.Join(dir, "status.json"), Status{State: "running", Step: start}); err != nil {
 		return nil, err
 	}
+	lastStep := start
+	defer func() { // a run stopped by an error does not stay "running"
+		if err != nil {
+			writeJSONAtomic(filepath.Join(dir, "status.json"), Status{State: "failed", Step: lastStep, Reason: err.Error()})
+		}
+	}()
 	det := &Detector{Factor: e.Divergence.SpikeFactor, Window: e.Divergence.SpikeWindow, recent: ptr.Recent}
 	t0 := time.Now()
 	tokensPerStep := t.tokensPerStep()
 	save := func(step int) error {
 		if err := metricsFile.Sync(); err != nil {
 			return fmt.Errorf("run: %w", err)
+		}
+		// The trainer's running metrics live under a fresh name per process: a checkpoint that
+		// kept them would grow by two variables at every resume.
+		for v := range store.IterVariables() {
+			if strings.HasPrefix(v.Path(), "/"+metric.Scope+"/") {
+				ckpt.ExcludeVarsFromSaving(v)
+			}
 		}
 		if err := ckpt.Save(); err != nil {
 			return fmt.Errorf("run: saving checkpoint at step %d: %w", step, err)
@@ -169,6 +194,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 	// Batch k is a function of (seed, k), so a resumed run sees the batches it would have seen.
 	for k, b := range t.batches(start, e.Optim.Steps) {
 		step := k + 1
+		lastStep = k
 		nIn := len(b) - t.labels()
 		out, err := tr.TrainStep(train.Batch{Inputs: b[:nIn], Labels: b[nIn:]})
 		if err != nil {
@@ -177,6 +203,11 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 		last = float64(tensors.ToScalar[float32](out[0]))
 		if o.perturb != nil {
 			last = o.perturb(step, last)
+		}
+		if o.fail != nil {
+			if err := o.fail(step); err != nil {
+				return res, err
+			}
 		}
 		if _, err := training.RedrawIfDue(m.Mechanism, store, step); err != nil {
 			return res, fmt.Errorf("run: step %d: %w", step, err)
@@ -230,7 +261,7 @@ func Train(e experiment.Experiment, dir string, o Options) (*Result, error) {
 			return res, err
 		}
 	}
-	res.Status = Status{State: "done", Step: e.Optim.Steps}
+	res.Status = Status{State: "done", Step: e.Optim.Steps, Parameters: res.Parameters}
 	if err := writeJSONAtomic(filepath.Join(dir, "status.json"), res.Status); err != nil {
 		return res, err
 	}
@@ -249,7 +280,7 @@ func resultFromDir(dir string, st Status) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Dir: dir, Status: st, Metrics: ms}
+	res := &Result{Dir: dir, Status: st, Metrics: ms, Parameters: st.Parameters}
 	if len(ms) > 0 {
 		res.FinalLoss = float64(ms[len(ms)-1].Loss)
 	}
