@@ -31,6 +31,12 @@ path, p = sys.argv[1], sys.argv[2]
 k = json.load(open(path))
 env = k.setdefault("env", {})
 env.update({"GOEXPERIMENT": "simd", "PATH": p})
-json.dump(k, open(path, "w"), indent=2)
+import os
+tmp = path + ".tmp"
+with open(tmp, "w") as f:
+    json.dump(k, f, indent=2)
+    f.flush()
+    os.fsync(f.fileno())
+os.replace(tmp, path)  # atomic: a kernel.json is never half written
 PY
 echo "GoNB kernel registered in $spec (go.work uses $repo)"

@@ -3,6 +3,8 @@
 package experiment
 
 import (
+	"github.com/attnbench/attnbench/internal/atomicfile"
+
 	"github.com/attnbench/attnbench/internal/memprobe"
 
 	"github.com/attnbench/attnbench/datasets/builtin"
@@ -487,11 +489,5 @@ func checkKeys(v any, t reflect.Type, path string) error {
 	return nil
 }
 
-// Save writes e as indented JSON.
-func (e Experiment) Save(path string) error {
-	b, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
+// Save writes e as indented JSON, atomically.
+func (e Experiment) Save(path string) error { return atomicfile.WriteJSON(path, e) }

@@ -6,6 +6,8 @@
 package plots
 
 import (
+	"github.com/attnbench/attnbench/internal/atomicfile"
+
 	"bytes"
 	"fmt"
 	"image/color"
@@ -115,7 +117,8 @@ func (f *Figure) Render(format string) ([]byte, error) {
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
-// Export writes dir/name.png, dir/name.svg and dir/name.pdf and returns their paths.
+// Export writes dir/name.png, dir/name.svg and dir/name.pdf, each atomically, and returns their
+// paths.
 func (f *Figure) Export(dir, name string) ([]string, error) {
 	if !safeName.MatchString(name) {
 		return nil, fmt.Errorf("plots: figure name %q must be letters, digits, '.', '_' or '-'", name)
@@ -130,7 +133,7 @@ func (f *Figure) Export(dir, name string) ([]string, error) {
 			return nil, err
 		}
 		p := filepath.Join(dir, name+"."+format)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
+		if err := atomicfile.Write(p, b); err != nil {
 			return nil, fmt.Errorf("plots: %w", err)
 		}
 		paths = append(paths, p)
