@@ -52,6 +52,7 @@ type Options struct {
 
 	perturb func(step int, loss float64) float64 // tests: force a NaN or a spike
 	fail    func(step int) error                 // tests: an error after a step
+	crash   func(step int, at string)            // tests: a kill after a step ("step") or between a checkpoint's files and its pointer ("checkpoint")
 }
 
 // Status is status.json: "running", "done", "diverged" or "failed" (an error stopped the run;
@@ -188,6 +189,9 @@ func Train(e experiment.Experiment, dir string, o Options) (_ *Result, err error
 		if err := ckpt.Save(); err != nil {
 			return fmt.Errorf("run: saving checkpoint at step %d: %w", step, err)
 		}
+		if o.crash != nil {
+			o.crash(step, "checkpoint")
+		}
 		return savePointer(dir, pointer{Step: step, Recent: det.recentLosses(), Frozen: frozen(store)})
 	}
 	var last float64 // the last step's loss
@@ -208,6 +212,9 @@ func Train(e experiment.Experiment, dir string, o Options) (_ *Result, err error
 			if err := o.fail(step); err != nil {
 				return res, err
 			}
+		}
+		if o.crash != nil {
+			o.crash(step, "step")
 		}
 		if _, err := training.RedrawIfDue(m.Mechanism, store, step); err != nil {
 			return res, fmt.Errorf("run: step %d: %w", step, err)
