@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/attnbench/attnbench/gomlxattn/params"
-	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/internal/testrun"
 	"github.com/attnbench/attnbench/workbench/experiment"
 	"github.com/attnbench/attnbench/workbench/results"
@@ -58,29 +56,7 @@ func TestSIGKILLResumesEveryMechanism(t *testing.T) {
 	o := opts(t)
 	o.SkipEval = false
 	rng := rand.New(rand.NewPCG(5, 5))
-	for _, tc := range []struct {
-		attn string
-		p    params.Given
-	}{
-		{"softmax", nil},
-		{"performer", params.Given{"m": 8}},
-		{"kernelized_rpe", params.Given{"m": 8, "redraw": 3}},
-		{"schoenbat", params.Given{"features": 8, "redraw": 4}},
-		{"skyformer", params.Given{"landmarks": 4}},
-	} {
-		e := tiny(10)
-		e.Name = tc.attn
-		e.Model.Attention, e.Model.AttentionParams = tc.attn, tc.p
-		e.CheckpointEvery = 3
-		e.Eval = experiment.Eval{Lengths: []int{32}, Sequences: 2, Batch: 2}
-		if tc.attn != "softmax" && tc.attn != "kernelized_rpe" {
-			e.Model.PosEnc = posenc.Config{Kind: "rotary"}
-		}
-		if tc.attn == "skyformer" {
-			e.Data = experiment.Data{Task: experiment.TaskListOps, Batch: 8,
-				ListOps: &experiment.ListOps{MaxDepth: 2, MaxArgs: 3, MinLength: 2, MaxLength: 12, Train: 40, Valid: 8, Test: 8, Seed: 1}}
-			e.Eval = experiment.Eval{}
-		}
+	for _, e := range everyMechanism(10, 3) {
 		full, err := Train(e, t.TempDir(), o)
 		if err != nil {
 			t.Fatal(err)
@@ -96,17 +72,17 @@ func TestSIGKILLResumesEveryMechanism(t *testing.T) {
 				"RUN_KILL_AT="+kill.at, fmt.Sprintf("RUN_KILL_STEP=%d", kill.step))
 			out, err := cmd.CombinedOutput()
 			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-				t.Fatalf("%s killed at %s %d: %v\n%s", tc.attn, kill.at, kill.step, err, out)
+				t.Fatalf("%s killed at %s %d: %v\n%s", e.Name, kill.at, kill.step, err, out)
 			}
 			resumed, err := Train(e, dir, o)
 			if err != nil {
-				t.Fatalf("%s killed at %s %d: resume: %v", tc.attn, kill.at, kill.step, err)
+				t.Fatalf("%s killed at %s %d: resume: %v", e.Name, kill.at, kill.step, err)
 			}
 			if !sameLosses(resumed.Metrics, full.Metrics) {
-				t.Errorf("%s killed at %s %d: metrics differ from the uninterrupted run", tc.attn, kill.at, kill.step)
+				t.Errorf("%s killed at %s %d: metrics differ from the uninterrupted run", e.Name, kill.at, kill.step)
 			}
 			if !reflect.DeepEqual(resumed.Eval, full.Eval) {
-				t.Errorf("%s killed at %s %d: evaluation %+v, uninterrupted %+v", tc.attn, kill.at, kill.step, resumed.Eval, full.Eval)
+				t.Errorf("%s killed at %s %d: evaluation %+v, uninterrupted %+v", e.Name, kill.at, kill.step, resumed.Eval, full.Eval)
 			}
 		}
 	}

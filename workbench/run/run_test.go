@@ -23,6 +23,7 @@ import (
 
 	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokens"
+	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
@@ -501,30 +502,8 @@ func TestReadMetricsCutLine(t *testing.T) {
 func TestResumeEveryMechanism(t *testing.T) {
 	o := opts(t)
 	o.SkipEval = false
-	for _, tc := range []struct {
-		name, attn string
-		p          params.Given
-	}{
-		{"softmax", "softmax", nil},
-		{"performer", "performer", params.Given{"m": 8}},
-		{"kernelized_rpe", "kernelized_rpe", params.Given{"m": 8}},
-		{"kernelized_rpe-redraw", "kernelized_rpe", params.Given{"m": 8, "redraw": 3}},
-		{"schoenbat", "schoenbat", params.Given{"features": 8, "redraw": 4}},
-		{"skyformer", "skyformer", params.Given{"landmarks": 4}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := tiny(9)
-			e.Model.Attention, e.Model.AttentionParams = tc.attn, tc.p
-			e.CheckpointEvery = 2
-			e.Eval = experiment.Eval{Lengths: []int{32}, Sequences: 2, Batch: 2}
-			if tc.attn == "performer" || tc.attn == "schoenbat" || tc.attn == "skyformer" {
-				e.Model.PosEnc = posenc.Config{Kind: "rotary"}
-			}
-			if tc.attn == "skyformer" {
-				e.Data = experiment.Data{Task: experiment.TaskListOps, Batch: 8,
-					ListOps: &experiment.ListOps{MaxDepth: 2, MaxArgs: 3, MinLength: 2, MaxLength: 12, Train: 40, Valid: 8, Test: 8, Seed: 1}}
-				e.Eval = experiment.Eval{}
-			}
+	for _, e := range everyMechanism(9, 2) {
+		t.Run(e.Name, func(t *testing.T) {
 			full, err := Train(e, t.TempDir(), o)
 			if err != nil {
 				t.Fatal(err)
@@ -677,4 +656,42 @@ func TestLockStatusAndParameters(t *testing.T) {
 	if err != nil || again.Parameters != first.Parameters {
 		t.Errorf("finished run reported %d parameters, then %d (%v)", first.Parameters, again.Parameters, err)
 	}
+}
+
+// resumeParams keeps the mechanisms small, with random-feature redraws on.
+var resumeParams = map[string]params.Given{"performer": {"m": 8, "redraw": 3}, "kernelized_rpe": {"m": 8, "redraw": 3},
+	"schoenbat": {"features": 8, "redraw": 4}, "skyformer": {"landmarks": 4}}
+
+// everyMechanism is one tiny experiment per registered mechanism (and kernelized_rpe without
+// redraws too): a language model with ALiBi, else with rotary, else (a bidirectional mechanism)
+// the ListOps classifier.
+func everyMechanism(steps, checkpointEvery int) []experiment.Experiment {
+	var out []experiment.Experiment
+	for _, name := range append(attention.Names(), "kernelized_rpe-fixed") {
+		e := tiny(steps)
+		e.Name = name
+		mech, p := name, resumeParams[name]
+		if name == "kernelized_rpe-fixed" {
+			mech, p = "kernelized_rpe", params.Given{"m": 8}
+		}
+		e.Model.Attention, e.Model.AttentionParams = mech, p
+		e.CheckpointEvery = checkpointEvery
+		e.Eval = experiment.Eval{Lengths: []int{32}, Sequences: 2, Batch: 2}
+		for _, try := range []func(*experiment.Experiment){
+			func(e *experiment.Experiment) {},
+			func(e *experiment.Experiment) { e.Model.PosEnc = posenc.Config{Kind: "rotary"} },
+			func(e *experiment.Experiment) {
+				e.Data = experiment.Data{Task: experiment.TaskListOps, Batch: 8,
+					ListOps: &experiment.ListOps{MaxDepth: 2, MaxArgs: 3, MinLength: 2, MaxLength: 12, Train: 40, Valid: 8, Test: 8, Seed: 1}}
+				e.Eval = experiment.Eval{}
+			},
+		} {
+			try(&e)
+			if e.Resolve().Validate() == nil {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
 }
