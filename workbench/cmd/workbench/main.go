@@ -4,7 +4,8 @@
 //	workbench eval    [flags]  evaluate a run's last checkpoint at given lengths
 //	workbench bench   [flags]  time and memory of attention variants against sequence length
 //	workbench plot    [flags]  draw figures from run directories and speed results
-//	workbench figures [flags]  run the quick reproduction set and export its figures
+//	workbench figures [flags]  run the figure recipes at a scale and export their figures
+//	workbench notebook run NOTEBOOK... [flags]  execute notebooks on their kernel, with parameters
 //
 // Run `workbench <command> -help` for the flags of a command.
 package main
@@ -28,17 +29,19 @@ Usage:
   workbench eval    [flags]  evaluate a run's last checkpoint at given lengths (perplexity, CSV)
   workbench bench   [flags]  time and memory of attention variants against sequence length
   workbench plot    [flags]  draw figures from run directories and speed results
-  workbench figures [flags]  run the quick reproduction set and export its figures
+  workbench figures [flags]  run the figure recipes at a scale and export their figures
+  workbench notebook run NOTEBOOK... [flags]  execute notebooks on their kernel, with parameters
 
 Run "workbench <command> -help" for the flags of a command.
 `
 
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"train":   trainCmd,
-	"eval":    evalCmd,
-	"bench":   benchCmd,
-	"plot":    plotCmd,
-	"figures": figuresCmd,
+	"train":    trainCmd,
+	"eval":     evalCmd,
+	"bench":    benchCmd,
+	"plot":     plotCmd,
+	"figures":  figuresCmd,
+	"notebook": notebookCmd,
 }
 
 func main() {
@@ -56,7 +59,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	cmd, ok := commands[args[0]]
 	var err error
 	if !ok {
-		err = fmt.Errorf("unknown command %q, valid commands: bench, eval, figures, plot, train", args[0])
+		err = fmt.Errorf("unknown command %q, valid commands: bench, eval, figures, notebook, plot, train", args[0])
 	} else {
 		err = cmd(args[1:], stdout, stderr)
 	}
