@@ -2,6 +2,7 @@ package nbrun
 
 import (
 	"encoding/json"
+	"strings"
 	"fmt"
 	"io"
 	"time"
@@ -141,4 +142,40 @@ func orList(v any) any {
 		return []any{}
 	}
 	return v
+}
+
+// stream is the text of the result's stream named name.
+func (r *Result) stream(name string) string {
+	var b strings.Builder
+	for _, o := range r.Outputs {
+		if o["output_type"] == "stream" && o["name"] == name {
+			b.WriteString(o["text"].(string))
+		}
+	}
+	return b.String()
+}
+
+// nbformat is the output as nbformat writes it: stream text and text-like data split into
+// lines; JSON data and base64 images kept whole.
+func (o Output) nbformat() map[string]any {
+	out := map[string]any{}
+	for k, v := range o {
+		out[k] = v
+	}
+	if t, ok := out["text"].(string); ok {
+		out["text"] = lines(t)
+	}
+	if d, ok := out["data"].(map[string]any); ok {
+		nd := map[string]any{}
+		for mime, v := range d {
+			str, isString := v.(string)
+			if isString && (!strings.HasPrefix(mime, "image/") || mime == "image/svg+xml") && !strings.HasSuffix(mime, "json") {
+				nd[mime] = lines(str)
+			} else {
+				nd[mime] = v
+			}
+		}
+		out["data"] = nd
+	}
+	return out
 }

@@ -42,12 +42,20 @@ type CellError struct {
 	Source            string
 	Name, Value       string
 	Traceback         []string
+	Stderr            string // the cell's stderr stream (a Go panic's message is there)
 	Notebook, Written string
 }
 
 func (e *CellError) Error() string {
-	return fmt.Sprintf("nbrun: %s, cell %d failed: %s: %s\n--- cell ---\n%s\n--- traceback ---\n%s\n(the executed notebook is %s)",
-		e.Notebook, e.Index, e.Name, e.Value, strings.TrimRight(e.Source, "\n"), stripANSI(strings.Join(e.Traceback, "\n")), e.Written)
+	msg := fmt.Sprintf("nbrun: %s, cell %d failed: %s: %s\n--- cell ---\n%s\n", e.Notebook, e.Index, e.Name, e.Value, strings.TrimRight(e.Source, "\n"))
+	if e.Stderr != "" {
+		lines := strings.Split(strings.TrimRight(stripANSI(e.Stderr), "\n"), "\n")
+		if len(lines) > 40 {
+			lines = append([]string{"..."}, lines[len(lines)-40:]...)
+		}
+		msg += "--- stderr ---\n" + strings.Join(lines, "\n") + "\n"
+	}
+	return msg + fmt.Sprintf("--- traceback ---\n%s\n(the executed notebook is %s)", stripANSI(strings.Join(e.Traceback, "\n")), e.Written)
 }
 
 // Run executes the notebook at path and writes the executed copy; it returns the copy's path.
@@ -125,7 +133,7 @@ func Run(path string, o Options) (written string, err error) {
 		if res != nil {
 			outs := make([]any, len(res.Outputs))
 			for j, out := range res.Outputs {
-				outs[j] = map[string]any(out)
+				outs[j] = out.nbformat()
 			}
 			cell["outputs"] = outs
 			if res.ExecutionCount > 0 {
@@ -144,7 +152,8 @@ func Run(path string, o Options) (written string, err error) {
 		if res.Status == "error" {
 			status = "error: " + res.ErrorName
 			if first == nil {
-				first = &CellError{Index: i, Source: src, Name: res.ErrorName, Value: res.ErrorValue, Traceback: res.Traceback, Notebook: path, Written: written}
+				first = &CellError{Index: i, Source: src, Name: res.ErrorName, Value: res.ErrorValue, Traceback: res.Traceback,
+					Stderr: res.stream("stderr"), Notebook: path, Written: written}
 			}
 		}
 		progress("[%d/%d] cell %d %s in %.1f s\n", k, code, i, status, time.Since(t0).Seconds())
