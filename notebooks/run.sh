@@ -1,16 +1,18 @@
 #!/bin/sh
 # Executes every notebook in quick mode (ATTNBENCH_MODE=full for full mode) on the GoNB kernel
-# with Jupyter's nbconvert, fails on any cell error, then checks that each notebook exported its
-# figures: to figures/ in full mode, to runs/figures/<mode>/ otherwise, so a quick run leaves the
-# committed figures alone. The executed notebooks, outputs included, are kept in runs/notebooks/.
+# with `workbench notebook run` (the mode is passed as the parameter ATTNBENCH_MODE, one progress
+# line per cell), fails on any cell error, then checks that each notebook exported its figures:
+# to figures/ in full mode, to runs/figures/<mode>/ otherwise, so a quick run leaves the committed
+# figures alone. The executed notebooks, outputs included and signed as trusted, are kept in
+# runs/notebooks/, with each kernel's log beside them.
 # Run setup.sh first.
 # Usage: notebooks/run.sh [notebook.ipynb ...]   (default: all, in order)
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo/notebooks"
 export ATTNBENCH_MODE="${ATTNBENCH_MODE:-quick}"
-timeout=1800 # seconds per cell; full-mode cells train for longer and run without a limit
-[ "$ATTNBENCH_MODE" = quick ] || timeout=-1
+timeout=30m # per cell; full-mode cells train for longer and run without a limit
+[ "$ATTNBENCH_MODE" = quick ] || timeout=0
 out="$repo/runs/notebooks" # the executed notebooks, with their outputs
 figs="$repo/runs/figures/$ATTNBENCH_MODE"
 [ "$ATTNBENCH_MODE" != full ] || figs="$repo/figures"
@@ -31,6 +33,9 @@ figures_of() {
 	esac
 }
 
+bin="$repo/runs/bin/workbench"
+(cd "$repo" && GOEXPERIMENT=simd go build -o "$bin" ./workbench/cmd/workbench)
+
 notebooks="$*"
 [ -n "$notebooks" ] || notebooks=$(ls [0-9]*.ipynb)
 for nb in $notebooks; do
@@ -41,8 +46,7 @@ for nb in $notebooks; do
 		exit 1
 	fi
 	echo "== $nb ($ATTNBENCH_MODE mode)"
-	/usr/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=gonb \
-		--ExecutePreprocessor.timeout=$timeout "$nb" --output "$out/$nb"
+	"$bin" notebook run "$nb" -p ATTNBENCH_MODE="$ATTNBENCH_MODE" -out "$out" -timeout "$timeout"
 	for f in $(figures_of "$nb"); do
 		for ext in png svg pdf; do
 			if ! [ -s "$figs/$f.$ext" ]; then

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/attnbench/attnbench/workbench/backend"
 	"github.com/attnbench/attnbench/workbench/plots"
@@ -19,8 +20,12 @@ import (
 	"github.com/attnbench/attnbench/workbench/suite"
 )
 
-// ModeEnv is the environment variable that sets the default mode.
-const ModeEnv = "ATTNBENCH_MODE"
+// ModeEnv is the environment variable that sets the default mode; SeedsEnv, when set to a
+// positive number, the number of seeds of the recipes that sweep seeds.
+const (
+	ModeEnv  = "ATTNBENCH_MODE"
+	SeedsEnv = "ATTNBENCH_SEEDS"
+)
 
 var mode = flag.String("mode", envOr(ModeEnv, string(suite.Quick)), "notebook mode: tiny, quick or full")
 
@@ -66,7 +71,15 @@ func Backend() backend.Choice {
 // tables on stdout, figures shown inline, a progress bar per training run.
 func Env() suite.Env {
 	s := Mode()
+	seeds := 0
+	if v := os.Getenv(SeedsEnv); v != "" && v != "0" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			Must(fmt.Errorf("$%s = %q is invalid, want a positive number of seeds (or 0 for the mode's)", SeedsEnv, v))
+		}
+		seeds = n
+	}
 	return suite.Env{Backend: Backend().Backend, Scale: s, Runs: Root + "/runs", Figures: suite.FigureDir(Root, s),
-		Out: os.Stdout, Show: Show, Fresh: true,
+		Out: os.Stdout, Show: Show, Fresh: true, Seeds: seeds,
 		Progress: func(name string, steps int) func(results.Metric) { return ProgressBar(name, steps, os.Stdout) }}
 }

@@ -2,9 +2,9 @@ package nbrun
 
 import (
 	"encoding/json"
-	"strings"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -24,7 +24,9 @@ type Result struct {
 // ErrTimeout is returned by Execute when a cell runs past its timeout (the kernel is interrupted).
 type ErrTimeout struct{ After time.Duration }
 
-func (e ErrTimeout) Error() string { return fmt.Sprintf("nbrun: the cell ran past its timeout of %v and was interrupted", e.After) }
+func (e ErrTimeout) Error() string {
+	return fmt.Sprintf("nbrun: the cell ran past its timeout of %v and was interrupted", e.After)
+}
 
 // Execute runs code and collects its outputs until the kernel is idle again and has replied.
 // Stream text is copied to echo when it is not nil. timeout <= 0 waits without limit.

@@ -80,6 +80,9 @@ func Stability(env Env) error {
 		return err
 	}
 	seeds, steps := stabilityScale(env.Scale)
+	if env.Seeds > 0 {
+		seeds = env.Seeds
+	}
 	var exps []experiment.Experiment
 	for _, v := range []struct{ name, attn, pe string }{
 		{"PRF (Performer)", "performer", "none"},

@@ -78,6 +78,9 @@ type Env struct {
 	Fresh bool
 	// Progress, when set, makes a per-run progress callback (notebook progress bars).
 	Progress func(name string, steps int) func(results.Metric)
+	// Seeds, when > 0, replaces the scale's number of seeds of the recipes that sweep seeds
+	// (stability).
+	Seeds int
 }
 
 // Recipe is one family of figures.
