@@ -197,6 +197,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"plot", "-runs", "/nonexistent/*"}, "matches no run"},
 		{[]string{"figures", "-scale", "huge"}, `"huge"`},
 		{[]string{"train", "-log_every", "0"}, "-log_every = 0"},
+		{[]string{"notebook"}, "notebook run NOTEBOOK"},
+		{[]string{"notebook", "run", "-timeout", "1s"}, "at least one notebook"},
+		{[]string{"notebook", "run", "/nonexistent/x.ipynb", "-p", "A=1"}, "/nonexistent/x.ipynb"},
 		{[]string{"train", "-attention", "kernelized_rpe", "-attn_params", "m=8,m=16"}, `"m" is given twice`},
 		{[]string{"train", "-attention", "kernelized_rpe", "-attn_params", "toeplitz=2"}, "auto, dense, block, fft"},
 	} {
