@@ -151,20 +151,21 @@ type Eval struct {
 }
 
 // Default is a small byte-level LM on the embedded code corpus that trains in about a minute on
-// two cores.
+// two cores, with KERPLE's gradient clipping at 1.0 (the command line's defaults).
 func Default() Experiment {
 	return Experiment{
 		Name:  "quick",
 		Model: transformer.Config{Width: 64, Heads: 4, Layers: 2, Attention: "softmax", PosEnc: posenc.Config{Kind: "kerple_log"}},
 		Data:  Data{Corpus: "code", Tokenizer: "byte", SeqLen: 64, Batch: 16},
-		Optim: Optim{Steps: 200, LR: 3e-3},
+		Optim: Optim{Steps: 200, LR: 3e-3, ClipNorm: 1},
 		Seed:  1,
 	}
 }
 
 // Resolve fills zero fields with defaults: KERPLE's optimizer settings (betas 0.9/0.999, eps
-// 1e-8, clip 1.0, 1% warmup, cosine to 0) with AdamW weight decay 0.01, and evaluation at
-// L, 2L, 4L, 8L, 16L.
+// 1e-8, 1% warmup, cosine to 0) with AdamW weight decay 0.01, and evaluation at L, 2L, 4L, 8L,
+// 16L. optim.clip_norm 0 stays 0, no clipping (KERPLE clips at 1.0, as Default does): a zero
+// cannot mean both "none" and "the default".
 func (e Experiment) Resolve() Experiment {
 	if e.Name == "" {
 		e.Name = "experiment"

@@ -159,3 +159,14 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("the default experiment: %v", err)
 	}
 }
+
+// The clipping default: Default (the command line) clips at KERPLE's 1.0; a zero clip_norm in
+// an experiment stays 0, no clipping.
+func TestClipDefault(t *testing.T) {
+	if c := Default().Resolve().Optim.ClipNorm; c != 1 {
+		t.Errorf("Default clips at %v, want 1", c)
+	}
+	if c := (Experiment{}).Resolve().Optim.ClipNorm; c != 0 {
+		t.Errorf("a zero experiment clips at %v, want 0 (none)", c)
+	}
+}

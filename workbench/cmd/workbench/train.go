@@ -41,7 +41,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	batchSize := fs.Int("batch", d.Data.Batch, "sequences per step")
 	seq := fs.Int("seq", d.Data.SeqLen, "training sequence length")
 	lr := fs.Float64("lr", d.Optim.LR, "peak AdamW learning rate (linear warmup, cosine decay)")
-	clip := fs.Float64("clip", 1, "global gradient-norm clip (0 = none)")
+	clip := fs.Float64("clip", d.Optim.ClipNorm, "global gradient-norm clip (0 = none)")
 	seed := fs.Uint64("seed", d.Seed, "random seed")
 	logEvery := fs.Int("log_every", 20, "log a metrics line every N steps")
 	budget := fs.Float64("memory_budget_mb", 0, "refuse a model whose training step is estimated above this (MB); 0 = 3/4 of this machine's memory")
