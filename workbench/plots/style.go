@@ -16,6 +16,7 @@ import (
 	"regexp"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -141,16 +142,24 @@ func (f *Figure) Export(dir, name string) ([]string, error) {
 	return paths, nil
 }
 
-// Show displays the figure inline (SVG) when running in a GoNB notebook; elsewhere it does nothing.
+// Show displays the figure inline when running in a GoNB notebook, as one bundle of PNG, SVG and
+// a text line: Jupyter renders the SVG in a trusted notebook and the PNG in an untrusted one (a
+// notebook from git, or copied from another machine), so a figure never shows as text only.
+// Elsewhere it does nothing.
 func (f *Figure) Show() error {
 	if !gonbui.IsNotebook {
 		return nil
 	}
-	b, err := f.Render("svg")
+	png, err := f.Render("png")
 	if err != nil {
 		return err
 	}
-	gonbui.DisplaySVG(string(b))
+	svg, err := f.Render("svg")
+	if err != nil {
+		return err
+	}
+	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
+		protocol.MIMEImagePNG: png, protocol.MIMEImageSVG: string(svg), protocol.MIMETextPlain: "figure: " + f.Title.Text}})
 	return nil
 }
 
