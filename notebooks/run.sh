@@ -9,6 +9,7 @@
 # Usage: notebooks/run.sh [notebook.ipynb ...]   (default: all, in order)
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/notebooks/env.sh" # this checkout's kernel
 cd "$repo/notebooks"
 export ATTNBENCH_MODE="${ATTNBENCH_MODE:-quick}"
 timeout=30m # per cell; full-mode cells train for longer and run without a limit

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Sets up the notebooks: Debian's Jupyter (when missing), GoNB and goimports built from the tool
-# lines of go.mod, and the GoNB kernel registered with a go.work that uses this repository (so a
-# cell imports github.com/attnbench/attnbench/... from the working tree) and GOEXPERIMENT=simd.
+# lines of go.mod, and the GoNB kernel registered in this checkout's Jupyter data directory
+# (runs/jupyter, see env.sh) with a go.work that uses this repository (so a cell imports
+# github.com/attnbench/attnbench/... from the working tree) and GOEXPERIMENT=simd.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/notebooks/env.sh"
 
 if ! [ -x /usr/bin/jupyter ] || ! /usr/bin/python3 -c 'import nbclient, nbconvert, notebook' 2>/dev/null; then
 	sudo=""
@@ -39,4 +41,4 @@ with open(tmp, "w") as f:
     os.fsync(f.fileno())
 os.replace(tmp, path)  # atomic: a kernel.json is never half written
 PY
-echo "GoNB kernel registered in $spec (go.work uses $repo)"
+echo "GoNB kernel registered in $spec (go.work uses $repo); notebooks/open.sh opens the notebooks with it"
