@@ -144,10 +144,21 @@ type Divergence struct {
 // Eval lists the evaluation lengths (KERPLE: L, 2L, ..., 16L) and the number of sequences.
 type Eval struct {
 	Lengths   []int `json:"lengths"`
-	Sequences int   `json:"sequences"` // per length, non-overlapping from the test split; default 8
-	Batch     int   `json:"batch"`     // default 1
+	Sequences int   `json:"sequences"` // per length, non-overlapping from the test split; 0: by tokens
+	// Tokens is, when Sequences is 0, about how many tokens to evaluate at each length (default
+	// 65536, a standard error of the loss near 1%), or the whole test split if it is shorter.
+	Tokens int `json:"tokens,omitempty"`
+	Batch  int `json:"batch"` // default 1
 	// Windowed adds an evaluation with a band mask of width L_train at every length.
 	Windowed bool `json:"windowed"`
+}
+
+// TokensOrDefault is Tokens, or 65536 when 0.
+func (ev Eval) TokensOrDefault() int {
+	if ev.Tokens > 0 {
+		return ev.Tokens
+	}
+	return 1 << 16
 }
 
 // Default is a small byte-level LM on the embedded code corpus that trains in about a minute on
@@ -232,9 +243,6 @@ func (e Experiment) Resolve() Experiment {
 			e.Eval.Lengths = append(e.Eval.Lengths, f*e.Data.SeqLen)
 		}
 	}
-	if e.Eval.Sequences == 0 {
-		e.Eval.Sequences = 8
-	}
 	if e.Eval.Batch == 0 {
 		e.Eval.Batch = 1
 	}
@@ -295,8 +303,10 @@ func (e Experiment) Validate() error {
 		return bad("divergence.spike_factor", e.Divergence.SpikeFactor, "> 1, or negative to disable")
 	case e.Divergence.SpikeWindow < 1:
 		return bad("divergence.spike_window", e.Divergence.SpikeWindow, ">= 1")
-	case e.Eval.Sequences < 1:
-		return bad("eval.sequences", e.Eval.Sequences, ">= 1")
+	case e.Eval.Sequences < 0:
+		return bad("eval.sequences", e.Eval.Sequences, "0 (by eval.tokens) or >= 1")
+	case e.Eval.Tokens < 0:
+		return bad("eval.tokens", e.Eval.Tokens, "0 (65536) or >= 1")
 	case e.Eval.Batch < 1:
 		return bad("eval.batch", e.Eval.Batch, ">= 1")
 	case e.CheckpointEvery < 1:

@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"maps"
+
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"fmt"
@@ -233,12 +235,49 @@ func seriesPlot(f *Figure, ss []results.Series, points bool) (*Figure, error) {
 			sc, _ := plotter.NewScatter(pts)
 			sc.Color, sc.Shape, sc.Radius = Color(i), draw.CircleGlyph{}, vg.Points(2.5)
 			f.Add(sc)
+			if bars := errorBars(s); bars != nil {
+				eb, err := plotter.NewYErrorBars(bars)
+				if err != nil {
+					return nil, err
+				}
+				eb.Color, eb.Width, eb.CapWidth = Color(i), vg.Points(1), vg.Points(5)
+				f.Add(eb)
+			}
 			f.Legend.Add(s.Label, l, sc)
 		} else {
 			f.Legend.Add(s.Label, l)
 		}
 	}
 	return f, nil
+}
+
+// intervals is the YErrorer of a series' [Low, High] around its points.
+type intervals struct {
+	plotter.XYs
+	low, high []float64
+}
+
+func (iv intervals) YError(i int) (float64, float64) {
+	return iv.XYs[i].Y - iv.low[i], iv.high[i] - iv.XYs[i].Y
+}
+
+// errorBars returns the finite intervals of s, or nil when it has none.
+func errorBars(s results.Series) *intervals {
+	if len(s.Low) != len(s.Y) || len(s.High) != len(s.Y) {
+		return nil
+	}
+	iv := &intervals{}
+	for j := range s.Y {
+		x, y, lo, hi := s.X[j], s.Y[j], s.Low[j], s.High[j]
+		ok := !math.IsNaN(x) && !math.IsNaN(y) && !math.IsInf(y, 0) && lo > 0 && hi >= y && lo <= y && !math.IsInf(hi, 0)
+		if ok {
+			iv.XYs, iv.low, iv.high = append(iv.XYs, plotter.XY{X: x, Y: y}), append(iv.low, lo), append(iv.high, hi)
+		}
+	}
+	if len(iv.XYs) == 0 {
+		return nil
+	}
+	return iv
 }
 
 // Lines plots labelled series with points, optionally on log axes: for any figure the others
@@ -256,12 +295,48 @@ func Lines(ss []results.Series, title, xlabel, ylabel string, logX, logY bool) (
 
 // Extrapolation plots perplexity against evaluation length (log2 axis) per encoding (KERPLE's
 // Tables 2-4 as curves).
+//
+// The x axis is marked at the evaluated lengths; both axes leave a margin around the points
+// (no marker is cut at an edge), and the y axis leaves a band above the highest point, error
+// bar included, for the legend.
 func Extrapolation(ss []results.Series, trainLen int, title string) (*Figure, error) {
 	f := newFigure(title, fmt.Sprintf("evaluation length (tokens; trained at %d)", trainLen), "perplexity")
 	f.X.Scale, f.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	f.X.Tick.Marker = logTicks{}
 	f.Y.Tick.Marker = logTicks{}
-	return seriesPlot(f, ss, true)
+	if _, err := seriesPlot(f, ss, true); err != nil {
+		return nil, err
+	}
+	xs, ylo, yhi := map[float64]bool{}, math.Inf(1), math.Inf(-1)
+	for _, s := range ss {
+		for j, x := range s.X {
+			y := s.Y[j]
+			if !(x > 0) || !(y > 0) || math.IsInf(y, 0) || math.IsInf(x, 0) {
+				continue
+			}
+			xs[x] = true
+			lo, hi := y, y
+			if len(s.Low) == len(s.Y) && s.Low[j] > 0 && s.Low[j] < lo {
+				lo = s.Low[j]
+			}
+			if len(s.High) == len(s.Y) && s.High[j] > hi && !math.IsInf(s.High[j], 0) {
+				hi = s.High[j]
+			}
+			ylo, yhi = math.Min(ylo, lo), math.Max(yhi, hi)
+		}
+	}
+	if len(xs) == 0 {
+		return f, nil
+	}
+	ticks := atValues(slices.Sorted(maps.Keys(xs)))
+	f.X.Tick.Marker = ticks
+	f.X.Min, f.X.Max = ticks[0]/1.2, ticks[len(ticks)-1]*1.2
+	if yhi <= ylo {
+		ylo, yhi = ylo/1.5, yhi*1.5
+	}
+	band := math.Min(0.07*float64(len(ss))+0.05, 0.6) // the legend's share of the height
+	f.Y.Min = ylo / math.Pow(yhi/ylo, 0.05)
+	f.Y.Max = yhi * math.Pow(yhi/f.Y.Min, band/(1-band))
+	return f, nil
 }
 
 // PositionLoss plots perplexity at each position of long sequences per encoding (KERPLE's

@@ -1,6 +1,9 @@
 package plots
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/attnbench/attnbench/workbench/results"
 
 	"bytes"
@@ -48,7 +51,7 @@ func synthetic() map[string]func() (*Figure, error) {
 		}
 	}
 	lens := []float64{512, 1024, 2048, 4096, 8192}
-	ext := []results.Series{{Label: "kerple_log", X: lens, Y: []float64{20, 19, 19, 19.5, 20}}, {Label: "alibi", X: lens, Y: []float64{21, 20.5, 21, 22, 23}}, {Label: "sinusoidal", X: lens, Y: []float64{20, 60, 300, 900, math.Inf(1)}}}
+	ext := []results.Series{{Label: "kerple_log", X: lens, Y: []float64{20, 19, 19, 19.5, 20}, Low: []float64{19, 18, 18.5, 19, 19}, High: []float64{21, 20, 19.5, 20, 21}}, {Label: "alibi", X: lens, Y: []float64{21, 20.5, 21, 22, 23}}, {Label: "sinusoidal", X: lens, Y: []float64{20, 60, 300, 900, math.Inf(1)}}}
 	pos := []results.Series{{Label: "kerple_log", X: []float64{0, 1, 2, 3}, Y: []float64{30, 25, 22, 21}}}
 	ker := results.HeadSeries([][]float64{{0, -0.5, -0.8, -1.1, -1.4, -1.7}, {0, -0.1, -0.2, -0.4, -0.8, -1.6}})
 	m := []float64{4, 16, 64, 256}
@@ -143,5 +146,58 @@ func TestHeadSeries(t *testing.T) {
 	ss := results.HeadSeries([][]float64{{0, -1}, {0, -0.5, -2}})
 	if len(ss) != 2 || ss[1].Label != "head 1" || len(ss[1].X) != 3 || ss[1].X[2] != 2 || ss[1].Y[2] != -2 {
 		t.Errorf("HeadSeries: %+v", ss)
+	}
+}
+
+// The extrapolation figure is marked at the evaluated lengths, leaves a margin around every
+// point and error bar, and keeps a band above them for the legend; a narrow perplexity axis has
+// at least three labels.
+func TestExtrapolationLayout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for range 20 {
+		l0 := 16 << rng.IntN(4)
+		var lens []float64
+		for f := 1; f <= 1<<rng.IntN(5); f *= 2 {
+			lens = append(lens, float64(l0*f))
+		}
+		var ss []results.Series
+		maxHigh, minY := 0.0, math.Inf(1)
+		for k := range 1 + rng.IntN(7) {
+			s := results.Series{Label: fmt.Sprint("enc", k), X: lens}
+			for range lens {
+				y := 2 + rng.Float64()*30
+				s.Y, s.Low, s.High = append(s.Y, y), append(s.Low, y*0.95), append(s.High, y*1.05)
+				maxHigh, minY = math.Max(maxHigh, y*1.05), math.Min(minY, y*0.95)
+			}
+			ss = append(ss, s)
+		}
+		f, err := Extrapolation(ss, l0, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var labels []float64
+		for _, tk := range f.X.Tick.Marker.Ticks(f.X.Min, f.X.Max) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Value)
+			}
+		}
+		if !slices.Equal(labels, lens) {
+			t.Errorf("x labels %v, want the evaluated lengths %v", labels, lens)
+		}
+		if f.X.Min > lens[0]/1.1 || f.X.Max < lens[len(lens)-1]*1.1 || f.Y.Min >= minY {
+			t.Errorf("no margin: x [%v, %v] for %v, y min %v for %v", f.X.Min, f.X.Max, lens, f.Y.Min, minY)
+		}
+		if band := math.Log(f.Y.Max/maxHigh) / math.Log(f.Y.Max/f.Y.Min); band < 0.07*float64(len(ss)) {
+			t.Errorf("%d entries: legend band %.2f of the height", len(ss), band)
+		}
+		n := 0
+		for _, tk := range f.Y.Tick.Marker.Ticks(f.Y.Min, f.Y.Max) {
+			if tk.Label != "" {
+				n++
+			}
+		}
+		if n < 3 {
+			t.Errorf("y axis [%v, %v] has %d labels", f.Y.Min, f.Y.Max, n)
+		}
 	}
 }

@@ -8,14 +8,17 @@ import (
 )
 
 // logTicks marks a log axis: labels at 10^k when the range holds three of them, else at
-// {1, 2, 5} x 10^k or {1, ..., 9} x 10^k, whichever first gives enough labels, with unlabelled
-// ticks at every {1, ..., 9} x 10^k. A range narrower than two such values gets linear ticks.
+// {1, 2, 5} x 10^k when it holds three of those, else at {1, ..., 9} x 10^k, with unlabelled
+// ticks at every {1, ..., 9} x 10^k. A range spanning less than a factor 3 gets linear ticks.
 // gonum's LogTicks labels powers of ten only and leaves a narrow axis without numbers.
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) {
 		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	if hi/lo < 3 { // a narrow axis reads best with evenly spaced labels
+		return linearTicks{}.Ticks(lo, hi)
 	}
 	k0, k1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
 	inRange := func(mults []float64) []float64 {
@@ -34,7 +37,7 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	for _, c := range []struct {
 		mults []float64
 		need  int
-	}{{[]float64{1}, 3}, {[]float64{1, 2, 5}, 2}, {all, 2}} {
+	}{{[]float64{1}, 3}, {[]float64{1, 2, 5}, 3}, {all, 2}} {
 		labels := inRange(c.mults)
 		if len(labels) < c.need {
 			continue
@@ -93,4 +96,18 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 func round12(v float64) float64 {
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
 	return r
+}
+
+// atValues marks an axis at given values only (the evaluated lengths of an extrapolation
+// figure), labelled as integers.
+type atValues []float64
+
+func (a atValues) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for _, v := range a {
+		if v >= lo && v <= hi {
+			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+		}
+	}
+	return ticks
 }

@@ -15,10 +15,12 @@ type Curve struct {
 	DivergedAt int // step of divergence, 0 when the run did not diverge
 }
 
-// Series is one labelled x-y series.
+// Series is one labelled x-y series, with an optional interval [Low, High] around each Y
+// (drawn as error bars).
 type Series struct {
-	Label string
-	X, Y  []float64
+	Label     string
+	X, Y      []float64
+	Low, High []float64
 }
 
 // HeadSeries turns one row of values per head, indexed by distance 0, 1, ..., into a series per

@@ -32,6 +32,7 @@ func Collect(dirs []string) (*Report, error) {
 	rep := &Report{}
 	type agg struct {
 		logSum, winSum map[int]float64
+		seSq, winSeSq  map[int]float64 // sums of squared standard errors of the log perplexity
 		n, winN        map[int]int
 		pos            []float64
 	}
@@ -58,7 +59,8 @@ func Collect(dirs []string) (*Report, error) {
 		}
 		a := ext[variant]
 		if a == nil {
-			a = &agg{logSum: map[int]float64{}, n: map[int]int{}, winSum: map[int]float64{}, winN: map[int]int{}}
+			a = &agg{logSum: map[int]float64{}, n: map[int]int{}, winSum: map[int]float64{}, winN: map[int]int{},
+				seSq: map[int]float64{}, winSeSq: map[int]float64{}}
 			ext[variant] = a
 			order = append(order, variant)
 		}
@@ -69,10 +71,12 @@ func Collect(dirs []string) (*Report, error) {
 			}
 			if r.Windowed {
 				a.winSum[r.Length] += math.Log(r.Perplexity)
+				a.winSeSq[r.Length] += r.LossSE * r.LossSE
 				a.winN[r.Length]++
 				continue
 			}
 			a.logSum[r.Length] += math.Log(r.Perplexity)
+			a.seSq[r.Length] += r.LossSE * r.LossSE
 			a.n[r.Length]++
 			if r.Length > longest {
 				longest, a.pos = r.Length, r.PositionLoss
@@ -81,9 +85,9 @@ func Collect(dirs []string) (*Report, error) {
 	}
 	for _, v := range order {
 		a := ext[v]
-		rep.Perplexity = append(rep.Perplexity, geoMean(v, a.logSum, a.n))
+		rep.Perplexity = append(rep.Perplexity, geoMean(v, a.logSum, a.seSq, a.n))
 		if len(a.winN) > 0 {
-			rep.Windowed = append(rep.Windowed, geoMean(v+" (windowed)", a.winSum, a.winN))
+			rep.Windowed = append(rep.Windowed, geoMean(v+" (windowed)", a.winSum, a.winSeSq, a.winN))
 		}
 		if len(a.pos) > 0 {
 			w := max(1, len(a.pos)/64)
@@ -102,8 +106,9 @@ func Collect(dirs []string) (*Report, error) {
 	return rep, nil
 }
 
-// geoMean turns sums of log perplexity by length into a series of geometric means.
-func geoMean(label string, logSum map[int]float64, n map[int]int) Series {
+// geoMean turns sums of log perplexity by length into a series of geometric means over seeds,
+// with the 95% interval exp(mean -+ 1.96 sqrt(sum se^2)/n) of the evaluation's sampling error.
+func geoMean(label string, logSum, seSq map[int]float64, n map[int]int) Series {
 	var lens []int
 	for l := range logSum {
 		lens = append(lens, l)
@@ -112,7 +117,9 @@ func geoMean(label string, logSum map[int]float64, n map[int]int) Series {
 	s := Series{Label: label}
 	for _, l := range lens {
 		s.X = append(s.X, float64(l))
-		s.Y = append(s.Y, math.Exp(logSum[l]/float64(n[l])))
+		mean, se := logSum[l]/float64(n[l]), math.Sqrt(seSq[l])/float64(n[l])
+		s.Y = append(s.Y, math.Exp(mean))
+		s.Low, s.High = append(s.Low, math.Exp(mean-1.96*se)), append(s.High, math.Exp(mean+1.96*se))
 	}
 	return s
 }

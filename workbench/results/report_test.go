@@ -79,3 +79,14 @@ func TestCollect(t *testing.T) {
 		t.Errorf("position-wise perplexity %v, want exp of the losses", got)
 	}
 }
+
+func TestMeanSE(t *testing.T) {
+	m, se := MeanSE([]float64{1, 2, 3, 4})
+	// sample sd of 1..4 is sqrt(5/3); se = sd/2.
+	if m != 2.5 || math.Abs(se-math.Sqrt(5.0/3)/2) > 1e-12 {
+		t.Errorf("MeanSE(1..4) = %v, %v", m, se)
+	}
+	if _, se := MeanSE([]float64{7}); se != 0 {
+		t.Errorf("one value: se %v, want 0", se)
+	}
+}

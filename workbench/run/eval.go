@@ -48,13 +48,18 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 				out = append(out, r)
 				continue
 			}
-			seqs, err := batch.NewSequences(seq, L, e.Eval.Sequences, e.Eval.Batch, name)
+			n := e.Eval.Sequences
+			if n == 0 { // enough text for a stable estimate: about Eval.Tokens tokens, or the whole split
+				n = (e.Eval.TokensOrDefault() + L - 1) / L
+			}
+			seqs, err := batch.NewSequences(seq, L, n, e.Eval.Batch, name)
 			if err != nil {
 				r.Skipped = err.Error()
 				out = append(out, r)
 				continue
 			}
 			pos := make([]float64, L)
+			var perSeq []float64 // mean token loss of each sequence
 			for bt := range seqs.Batches() {
 				in, lab := bt.Tensors()
 				res, err := exec.Exec(in, lab)
@@ -62,8 +67,13 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 					return nil, fmt.Errorf("run: evaluation at length %d: %w", L, err)
 				}
 				flat := tensors.MustCopyFlatData[float32](res[0])
-				for i, v := range flat {
-					pos[i%L] += float64(v)
+				for row := range len(flat) / L {
+					sum := 0.0
+					for t, v := range flat[row*L : (row+1)*L] {
+						pos[t] += float64(v)
+						sum += float64(v)
+					}
+					perSeq = append(perSeq, sum/float64(L))
 				}
 			}
 			total := 0.0
@@ -75,6 +85,8 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 			r.Loss = total / float64(L)
 			r.Perplexity = math.Exp(r.Loss)
 			r.PositionLoss = pos
+			_, r.LossSE = results.MeanSE(perSeq)
+			r.PerplexityLow, r.PerplexityHigh = math.Exp(r.Loss-1.96*r.LossSE), math.Exp(r.Loss+1.96*r.LossSE)
 			out = append(out, r)
 		}
 	}
@@ -107,6 +119,9 @@ func EvaluateRestored(r *Restored, ev experiment.Eval, o Options) ([]results.Eva
 	}
 	if ev.Sequences > 0 {
 		e.Eval.Sequences = ev.Sequences
+	}
+	if ev.Tokens > 0 {
+		e.Eval.Sequences, e.Eval.Tokens = 0, ev.Tokens
 	}
 	if ev.Batch > 0 {
 		e.Eval.Batch = ev.Batch

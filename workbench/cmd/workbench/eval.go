@@ -13,7 +13,8 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	dir := fs.String("dir", "", "run directory (required)")
 	lens := fs.String("lengths", "", "evaluation lengths, e.g. 64,256,1024 (default: the run's own)")
-	seqs := fs.Int("sequences", 8, "non-overlapping test sequences per length")
+	seqs := fs.Int("sequences", 0, "non-overlapping test sequences per length (0: the run's own setting)")
+	toks := fs.Int("tokens", 0, "evaluate about this many tokens per length instead (0: the run's own setting, default 65536)")
 	batchSize := fs.Int("batch", 1, "sequences per evaluation batch")
 	windowed := fs.Bool("windowed", false, "also evaluate with a band mask of the training length")
 	if err := parseFlags(fs, args); err != nil {
@@ -22,8 +23,8 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	if *dir == "" {
 		return fmt.Errorf("eval: -dir is required")
 	}
-	if *seqs < 1 || *batchSize < 1 {
-		return fmt.Errorf("eval: -sequences %d and -batch %d must be at least 1", *seqs, *batchSize)
+	if *seqs < 0 || *toks < 0 || *batchSize < 1 {
+		return fmt.Errorf("eval: -sequences %d and -tokens %d must be >= 0 and -batch %d >= 1", *seqs, *toks, *batchSize)
 	}
 	ls, err := parseInts("lengths", *lens)
 	if err != nil {
@@ -34,7 +35,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, choice.String())
-	ev, err := run.EvaluateDir(*dir, experiment.Eval{Lengths: ls, Sequences: *seqs, Batch: *batchSize, Windowed: *windowed},
+	ev, err := run.EvaluateDir(*dir, experiment.Eval{Lengths: ls, Sequences: *seqs, Tokens: *toks, Batch: *batchSize, Windowed: *windowed},
 		run.Options{Backend: choice.Backend})
 	if err != nil {
 		return err

@@ -167,12 +167,12 @@ func printEval(w io.Writer, ev []results.Eval) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "%8s %9s %9s %9s %11s\n", "length", "windowed", "sequences", "loss", "perplexity")
+	fmt.Fprintf(w, "%8s %9s %9s %9s %11s  %s\n", "length", "windowed", "sequences", "loss", "perplexity", "95% interval")
 	for _, r := range ev {
 		if r.Skipped != "" {
 			fmt.Fprintf(w, "%8d %9v skipped: %s\n", r.Length, r.Windowed, r.Skipped)
 			continue
 		}
-		fmt.Fprintf(w, "%8d %9v %9d %9.4f %11.3f\n", r.Length, r.Windowed, r.Sequences, r.Loss, r.Perplexity)
+		fmt.Fprintf(w, "%8d %9v %9d %9.4f %11.3f  [%.3f, %.3f]\n", r.Length, r.Windowed, r.Sequences, r.Loss, r.Perplexity, r.PerplexityLow, r.PerplexityHigh)
 	}
 }
