@@ -148,7 +148,7 @@ type Eval struct {
 	// Tokens is, when Sequences is 0, about how many tokens to evaluate at each length (default
 	// 65536, a standard error of the loss near 1%), or the whole test split if it is shorter.
 	Tokens int `json:"tokens,omitempty"`
-	Batch  int `json:"batch"` // sequences per evaluation batch; default 8
+	Batch  int `json:"batch"` // sequences per evaluation batch; default 1
 	// Windowed adds an evaluation with a band mask of width L_train at every length.
 	Windowed bool `json:"windowed"`
 }
@@ -244,7 +244,7 @@ func (e Experiment) Resolve() Experiment {
 		}
 	}
 	if e.Eval.Batch == 0 {
-		e.Eval.Batch = 8
+		e.Eval.Batch = 1
 	}
 	if e.CheckpointEvery == 0 {
 		e.CheckpointEvery = max(1, e.Optim.Steps/4)
