@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -199,15 +200,17 @@ func (c *Client) Interrupt() error {
 
 // Shutdown asks the kernel to stop, waits up to grace, then ends its process.
 func (c *Client) Shutdown(grace time.Duration) {
+	if c.cmd != nil && c.cmd.Process != nil {
+		killTree(c.cmd.Process.Pid, false) // a cell still running (after a timeout) first
+	}
 	c.send(c.control, "shutdown_request", map[string]any{"restart": false})
 	if c.cmd != nil && c.cmd.Process != nil {
 		select {
 		case <-c.dead:
 		case <-time.After(grace):
 		}
-		// The kernel's process group: GoNB runs each cell as a child process.
+		killTree(c.cmd.Process.Pid, true)
 		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		c.cmd.Process.Kill()
 	}
 	c.Close()
 }
@@ -268,4 +271,45 @@ func Start(spec *Spec, cwd, logPath string, env []string) (*Client, error) {
 	}
 	c.cleanup = func() { os.Remove(cf.Name()); log.Close() }
 	return c, nil
+}
+
+// killTree sends SIGKILL to every descendant of pid, then, with root, to pid: a kernel's cell
+// programs (GoNB runs each cell as a child process, in its own process group) must not outlive
+// it, nor go on running after their cell timed out.
+func killTree(pid int, root bool) {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command, which is in parentheses and may hold spaces.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], child)
+		}
+	}
+	var kill func(p int)
+	kill = func(p int) {
+		for _, c := range children[p] {
+			kill(c)
+		}
+		if p != pid || root {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
+	kill(pid)
 }

@@ -126,13 +126,35 @@ func TestGoNB(t *testing.T) {
 	slow := strings.Replace(paramNotebook, `fmt.Println(os.Getenv(\"GREETING\"), 6*7)`, `fmt.Println(os.Getenv(\"GREETING\")); for { }`, 1)
 	os.WriteFile(nbPath, []byte(slow), 0o644)
 	t0 := time.Now()
+	before := cellPrograms()
 	_, err = Run(nbPath, Options{Out: filepath.Join(dir, "slow"), Timeout: 5 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "timeout") || time.Since(t0) > time.Minute {
 		t.Errorf("slow cell: %v after %v", err, time.Since(t0))
+	}
+	time.Sleep(500 * time.Millisecond)
+	if after := cellPrograms(); after > before {
+		t.Errorf("%d cell programs still running after the run ended (%d before)", after, before)
 	}
 	// Parameters need a parameters cell.
 	os.WriteFile(nbPath, []byte(strings.Replace(paramNotebook, `"tags": ["parameters"]`, `"tags": []`, 1)), 0o644)
 	if _, err := Run(nbPath, Options{Params: []string{"GREETING=x"}}); err == nil || !strings.Contains(err.Error(), `tagged "parameters"`) {
 		t.Errorf("no parameters cell: %v", err)
 	}
+}
+
+// cellPrograms counts the running (not zombie) processes of GoNB cell programs.
+func cellPrograms() int {
+	n := 0
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil || !strings.Contains(string(b), "(gonb_") {
+			continue
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] != "Z" {
+			n++
+		}
+	}
+	return n
 }
