@@ -146,19 +146,19 @@ type Eval struct {
 	Lengths   []int `json:"lengths"`
 	Sequences int   `json:"sequences"` // per length, non-overlapping from the test split; 0: by tokens
 	// Tokens is, when Sequences is 0, about how many tokens to evaluate at each length (default
-	// 65536, a standard error of the loss near 1%), or the whole test split if it is shorter.
+	// 16384, a standard error of the loss near 2%), or the whole test split if it is shorter.
 	Tokens int `json:"tokens,omitempty"`
 	Batch  int `json:"batch"` // sequences per evaluation batch; default 1
 	// Windowed adds an evaluation with a band mask of width L_train at every length.
 	Windowed bool `json:"windowed"`
 }
 
-// TokensOrDefault is Tokens, or 65536 when 0.
+// TokensOrDefault is Tokens, or 16384 when 0.
 func (ev Eval) TokensOrDefault() int {
 	if ev.Tokens > 0 {
 		return ev.Tokens
 	}
-	return 1 << 16
+	return 1 << 14
 }
 
 // Default is a small byte-level LM on the embedded code corpus that trains in about a minute on
@@ -306,7 +306,7 @@ func (e Experiment) Validate() error {
 	case e.Eval.Sequences < 0:
 		return bad("eval.sequences", e.Eval.Sequences, "0 (by eval.tokens) or >= 1")
 	case e.Eval.Tokens < 0:
-		return bad("eval.tokens", e.Eval.Tokens, "0 (65536) or >= 1")
+		return bad("eval.tokens", e.Eval.Tokens, "0 (16384) or >= 1")
 	case e.Eval.Batch < 1:
 		return bad("eval.batch", e.Eval.Batch, ">= 1")
 	case e.CheckpointEvery < 1:

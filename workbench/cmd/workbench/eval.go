@@ -14,7 +14,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", "", "run directory (required)")
 	lens := fs.String("lengths", "", "evaluation lengths, e.g. 64,256,1024 (default: the run's own)")
 	seqs := fs.Int("sequences", 0, "non-overlapping test sequences per length (0: the run's own setting)")
-	toks := fs.Int("tokens", 0, "evaluate about this many tokens per length instead (0: the run's own setting, default 65536)")
+	toks := fs.Int("tokens", 0, "evaluate about this many tokens per length instead (0: the run's own setting, default 16384)")
 	batchSize := fs.Int("batch", 1, "sequences per evaluation batch")
 	windowed := fs.Bool("windowed", false, "also evaluate with a band mask of the training length")
 	if err := parseFlags(fs, args); err != nil {
