@@ -74,7 +74,7 @@ func (t *lmTask) batches(start, steps int) iter.Seq2[int, []*tensors.Tensor] {
 		// Limit 1 past the end when every step is done (killed before the evaluation): Limit 0
 		// would mean endless.
 		w, err := t.windows(start, max(steps-start, 1))
-		if err != nil {
+		if err != nil { // newTask built the same windows; the loop reports the missing steps
 			return
 		}
 		for k, b := range w.Batches() {

@@ -198,7 +198,6 @@ func Train(e experiment.Experiment, dir string, o Options) (_ *Result, err error
 	// Batch k is a function of (seed, k), so a resumed run sees the batches it would have seen.
 	for k, b := range t.batches(start, e.Optim.Steps) {
 		step := k + 1
-		lastStep = k
 		nIn := len(b) - t.labels()
 		out, err := tr.TrainStep(train.Batch{Inputs: b[:nIn], Labels: b[nIn:]})
 		if err != nil {
@@ -256,6 +255,10 @@ func Train(e experiment.Experiment, dir string, o Options) (_ *Result, err error
 			res.FinalLoss = last
 			return res, nil
 		}
+		lastStep = step
+	}
+	if lastStep < e.Optim.Steps { // the data ran out: never report such a run done
+		return res, fmt.Errorf("run: the training data of %s ended after step %d of %d", dir, lastStep, e.Optim.Steps)
 	}
 	res.Parameters = store.NumParameters()
 	if !o.SkipEval && (e.Data.Task != experiment.TaskLM || len(e.Eval.Lengths) > 0) {
