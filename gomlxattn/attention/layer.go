@@ -44,7 +44,7 @@ func NewLayer(c LayerConfig) (*Layer, error) {
 	}
 	mech, err := New(c.Attention, c.AttentionParams)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("Attention: %w", err)
 	}
 	width := c.Width
 	if width == 0 {
@@ -52,7 +52,7 @@ func NewLayer(c LayerConfig) (*Layer, error) {
 	}
 	enc, err := posenc.New(c.PosEnc, posenc.Env{NumHeads: c.Heads, HeadDim: c.HeadDim, Width: width, Causal: c.Causal})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("PosEnc: %w", err)
 	}
 	fam, err := posenc.FamilyOf(enc)
 	if err != nil {

@@ -32,13 +32,7 @@ func New(cfg Config) (*Model, error) {
 	if err := cfg.checkFields(); err != nil {
 		return nil, err
 	}
-	if _, err := attention.New(cfg.attentionKind(), cfg.AttentionParams); err != nil {
-		return nil, fmt.Errorf("transformer config: Attention: %w", err)
-	}
-	if _, err := posenc.New(cfg.PosEnc, cfg.Env()); err != nil {
-		return nil, fmt.Errorf("transformer config: PosEnc: %w", err)
-	}
-	l, err := attention.NewLayer(cfg.LayerConfig())
+	l, err := attention.NewLayer(cfg.LayerConfig()) // validates mechanism, encoding and their agreement once
 	if err != nil {
 		return nil, fmt.Errorf("transformer config: %w", err)
 	}
