@@ -15,6 +15,8 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
+
+	_ "github.com/attnbench/attnbench/internal/avxfix" // math.Exp without AVX-SSE transition penalties
 )
 
 // GoConfig is the configuration of the pure-Go backend chosen by default. Graph ops run one at a

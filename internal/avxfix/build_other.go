@@ -1,0 +1,5 @@
+//go:build !(amd64 && goexperiment.simd && (linux || darwin || freebsd))
+
+package avxfix
+
+const simdBuild = false
