@@ -6,11 +6,11 @@
 package plots
 
 import (
-	"github.com/attnbench/attnbench/internal/atomicfile"
-
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +24,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/attnbench/attnbench/internal/atomicfile"
 )
 
 // Palette is Okabe and Ito's colour-blind-safe palette (black first).
@@ -142,24 +144,40 @@ func (f *Figure) Export(dir, name string) ([]string, error) {
 	return paths, nil
 }
 
-// Show displays the figure inline when running in a GoNB notebook, as one bundle of PNG, SVG and
-// a text line: Jupyter renders the SVG in a trusted notebook and the PNG in an untrusted one (a
-// notebook from git, or copied from another machine), so a figure never shows as text only.
-// Elsewhere it does nothing.
+// Bundle is the figure as Jupyter display data: PNG (base64), SVG and a text line, with the PNG's
+// display size in CSS pixels (1/96 inch) as metadata, so that it shows at the SVG's size.
+func (f *Figure) Bundle() (data, metadata map[string]any, err error) {
+	png, err := f.Render("png")
+	if err != nil {
+		return nil, nil, err
+	}
+	svg, err := f.Render("svg")
+	if err != nil {
+		return nil, nil, err
+	}
+	data = map[string]any{"image/png": base64.StdEncoding.EncodeToString(png), "image/svg+xml": string(svg),
+		"text/plain": "figure: " + f.Title.Text}
+	px := func(l vg.Length) int { return int(math.Round(l.Points() * 96 / 72)) }
+	metadata = map[string]any{"image/png": map[string]any{"width": px(f.Width), "height": px(f.Height)}}
+	return data, metadata, nil
+}
+
+// Show displays the figure inline when running in a GoNB notebook, as its Bundle: Jupyter
+// renders the SVG in a trusted notebook and the PNG in an untrusted one (a notebook from git, or
+// copied from another machine), so a figure never shows as text only. Elsewhere it does nothing.
 func (f *Figure) Show() error {
 	if !gonbui.IsNotebook {
 		return nil
 	}
-	png, err := f.Render("png")
+	data, metadata, err := f.Bundle()
 	if err != nil {
 		return err
 	}
-	svg, err := f.Render("svg")
-	if err != nil {
-		return err
+	d := &protocol.DisplayData{Data: map[protocol.MIMEType]any{}, Metadata: metadata}
+	for k, v := range data {
+		d.Data[protocol.MIMEType(k)] = v
 	}
-	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
-		protocol.MIMEImagePNG: png, protocol.MIMEImageSVG: string(svg), protocol.MIMETextPlain: "figure: " + f.Title.Text}})
+	gonbui.SendData(d)
 	return nil
 }
 

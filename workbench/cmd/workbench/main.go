@@ -6,6 +6,7 @@
 //	workbench plot    [flags]  draw figures from run directories and speed results
 //	workbench figures [flags]  run the figure recipes at a scale and export their figures
 //	workbench notebook run NOTEBOOK... [flags]  execute notebooks on their kernel, with parameters
+//	workbench notebook view NOTEBOOK... [flags] open notebooks in headless Chromium: figures shown, screenshots
 //
 // Run `workbench <command> -help` for the flags of a command.
 package main
@@ -31,6 +32,7 @@ Usage:
   workbench plot    [flags]  draw figures from run directories and speed results
   workbench figures [flags]  run the figure recipes at a scale and export their figures
   workbench notebook run NOTEBOOK... [flags]  execute notebooks on their kernel, with parameters
+  workbench notebook view NOTEBOOK... [flags] open notebooks in headless Chromium: figures shown, screenshots
 
 Run "workbench <command> -help" for the flags of a command.
 `
