@@ -161,22 +161,29 @@ func (c *Client) send(s zmq4.Socket, msgType string, content any) (Header, error
 	return h, s.Send(z)
 }
 
-// KernelInfo waits until the kernel answers kernel_info_request.
+// KernelInfo waits until the kernel answers kernel_info_request and its iopub messages arrive:
+// a SUB socket misses what is published before its subscription reaches the kernel, so the request
+// is repeated every second until iopub carries the kernel's status for one of them (as
+// jupyter_client's wait_for_ready does).
 func (c *Client) KernelInfo(timeout time.Duration) error {
 	deadline := time.After(timeout)
+	sent := map[string]bool{}
+	replied := false
 	for {
 		h, err := c.send(c.shell, "kernel_info_request", map[string]any{})
 		if err != nil {
 			return err
 		}
-		retry := time.After(2 * time.Second)
+		sent[h.MsgID] = true
+		retry := time.After(time.Second)
 		for waiting := true; waiting; {
 			select {
 			case m := <-c.shellCh:
-				if m.Parent.MsgID == h.MsgID && m.Header.MsgType == "kernel_info_reply" {
-					return nil
+				replied = replied || (sent[m.Parent.MsgID] && m.Header.MsgType == "kernel_info_reply")
+			case m := <-c.iopubCh:
+				if sent[m.Parent.MsgID] && replied {
+					return nil // later messages of these requests are dropped by Execute's parent check
 				}
-			case <-c.iopubCh:
 			case <-retry:
 				waiting = false
 			case <-deadline:

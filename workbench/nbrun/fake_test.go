@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ type fakeKernel struct {
 	interrupt              chan struct{}
 	dead                   chan struct{}
 	deadOnce               sync.Once
+	// deafUntil drops iopub messages published before it, as a PUB socket does while a
+	// subscription is still on its way (the slow joiner).
+	deafUntil atomic.Int64 // unix nanoseconds
 }
 
 func startFake(t *testing.T) *fakeKernel {
@@ -79,6 +83,9 @@ func (k *fakeKernel) reply(sock zmq4.Socket, req Message, msgType string, conten
 }
 
 func (k *fakeKernel) publish(parent Header, msgType string, content any) {
+	if time.Now().UnixNano() < k.deafUntil.Load() {
+		return
+	}
 	b, _ := json.Marshal(content)
 	z, _ := encode(Message{Identities: [][]byte{[]byte(msgType)}, Header: newHeader("fake", msgType), Parent: parent, Content: b}, k.key)
 	k.iopub.Send(z)
@@ -107,7 +114,10 @@ func (k *fakeKernel) serve(sock zmq4.Socket) {
 		}
 		switch m.Header.MsgType {
 		case "kernel_info_request":
+			// As real kernels do: busy and idle on iopub around every request.
+			k.publish(m.Header, "status", map[string]any{"execution_state": "busy"})
 			k.reply(sock, m, "kernel_info_reply", map[string]any{"status": "ok", "protocol_version": Version})
+			k.publish(m.Header, "status", map[string]any{"execution_state": "idle"})
 		case "interrupt_request":
 			k.interrupt <- struct{}{}
 			k.reply(sock, m, "interrupt_reply", map[string]any{"status": "ok"})
@@ -154,6 +164,30 @@ func (k *fakeKernel) execute(sock zmq4.Socket, m Message) {
 	}
 	k.publish(m.Header, "status", map[string]any{"execution_state": "idle"})
 	k.reply(sock, m, "execute_reply", status)
+}
+
+// A kernel whose first iopub messages are lost (the subscription still on its way): KernelInfo
+// returns only once iopub carries its status, so the first cell's outputs are not lost.
+func TestSlowJoiningIOPub(t *testing.T) {
+	k := startFake(t)
+	deaf := time.Now().Add(2500 * time.Millisecond)
+	k.deafUntil.Store(deaf.UnixNano())
+	c, err := Dial(k.conn, nil, "message")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	t0 := time.Now()
+	if err := c.KernelInfo(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().Before(deaf) {
+		t.Fatalf("KernelInfo returned after %v, while iopub was still deaf", time.Since(t0))
+	}
+	res, err := c.Execute("print a,b", 10*time.Second, nil)
+	if err != nil || len(res.Outputs) != 2 {
+		t.Fatalf("first cell: %+v, %v; want its two outputs", res, err)
+	}
 }
 
 func TestProtocolAgainstFakeKernel(t *testing.T) {
