@@ -9,6 +9,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 docker=/usr/bin/docker # Debian's client: BuildKit builds without buildx
 export DOCKER="$docker" DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
+# HTTPS from the build goes through the proxy this machine trusts: its CA bundle as a build secret.
+export ATTNBENCH_CA_BUNDLE="${ATTNBENCH_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 
 if ! [ -x "$docker" ] || ! command -v debootstrap >/dev/null || ! command -v dockerd >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io debootstrap >/dev/null
@@ -55,15 +57,20 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/status
 $compose logs workbench | grep -q "open http://127.0.0.1:$port/tree?token=$token" || { echo "the log does not print the URL" >&2; exit 1; }
 echo "== Jupyter answers on 127.0.0.1:$port with the token and refuses without it"
 
-# The GoNB kernel the container lists, on the image's copy of this checkout, and not root.
-$compose exec -T workbench sh -c 'test "$(id -u)" != 0'
-$compose exec -T workbench jupyter kernelspec list | grep -q "gonb"
-$compose exec -T workbench sh -c 'grep -q "/home/workbench/attnbench" "$ATTNBENCH_JUPYTER_DIR"/kernels/gonb/go.work' ||
-	$compose exec -T workbench sh -c 'grep -rq "/home/workbench/attnbench" "$ATTNBENCH_JUPYTER_DIR"/kernels/gonb/'
+# Jupyter runs as the user workbench; the GoNB kernel it lists uses the image's copy of this checkout.
+exec="$compose exec -T -u workbench workbench"
+owner=$($compose exec -T workbench sh -c 'for p in /proc/[0-9]*; do
+	tr "\0" " " <"$p/cmdline" 2>/dev/null | grep -q "NotebookApp[.]token" && stat -c %U "$p"; done | sort -u')
+[ "$owner" = workbench ] ||
+	{ echo "Jupyter does not run as the user workbench" >&2; exit 1; }
+spec=$($exec /usr/bin/python3 -c 'from jupyter_client.kernelspec import KernelSpecManager; print(KernelSpecManager().find_kernel_specs()["gonb"])')
+$exec grep -q -- "-go_work=/home/workbench/attnbench" "$spec/kernel.json" ||
+	{ echo "the kernel in $spec does not use /home/workbench/attnbench" >&2; exit 1; }
+echo "== the GoNB kernel in $spec uses /home/workbench/attnbench"
 
 figs="$repo/runs/figures/quick"
 for f in quickstart-loss quickstart-attention-h0; do rm -f "$figs/$f.png"; done
-$compose exec -T workbench workbench notebook run notebooks/01-quickstart.ipynb -p ATTNBENCH_MODE=quick \
+$exec workbench notebook run notebooks/01-quickstart.ipynb -p ATTNBENCH_MODE=quick \
 	-out runs/notebooks-docker -timeout 20m
 for f in quickstart-loss quickstart-attention-h0; do
 	/usr/bin/python3 -c 'import sys, struct, zlib
