@@ -3,7 +3,8 @@
 # starts a Docker engine when none answers, the Compose v2 plugin and the base image when missing,
 # builds the image from this checkout, starts `docker compose up -d workbench` with host networking
 # on a free port of 127.0.0.1, checks the token, executes the quickstart notebook inside the
-# container and its figures on the host, then `docker compose down` and checks nothing is left.
+# container and its figures on the host, runs the one-shot figures service on one notebook, then
+# `docker compose down` and checks nothing is left.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -81,6 +82,14 @@ assert w > 0 and h > 0, "empty PNG"
 print(sys.argv[1], w, "x", h)' "$figs/$f.png"
 done
 echo "== the quickstart notebook ran in the container; its figures are on the host"
+
+$compose down --remove-orphans
+
+# The one-shot service: notebooks executed by run.sh in a fresh container, figures on the host.
+rm -f "$figs/approximation.png"
+$compose run --rm figures ./notebooks/run.sh 06-approximation.ipynb
+test -s "$figs/approximation.png" || { echo "docker compose run figures left no $figs/approximation.png" >&2; exit 1; }
+echo "== docker compose run --rm figures exported its figures to the host"
 
 $compose down --remove-orphans
 left=$($docker ps -a --filter label=com.docker.compose.project=attnbench -q)

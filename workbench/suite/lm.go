@@ -68,7 +68,7 @@ func Quickstart(env Env) error {
 
 // stabilityScale is seeds x steps of the stability and conversion runs.
 func stabilityScale(s Scale) (seeds, steps int) {
-	return pick(s, 2, 4, 8), pick(s, 6, 120, 400)
+	return pick(s, 2, 3, 8), pick(s, 6, 100, 400)
 }
 
 // Stability trains Performer attention (PRF, no RPE) and kernelized attention with Luo's RPE by
