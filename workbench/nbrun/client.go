@@ -222,6 +222,15 @@ func (c *Client) Shutdown(grace time.Duration) {
 	c.Close()
 }
 
+// Kill ends the kernel and its cell programs at once; a call waiting on the kernel returns err.
+func (c *Client) Kill(err error) {
+	if c.cmd != nil && c.cmd.Process != nil {
+		killTree(c.cmd.Process.Pid, true)
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	c.die(err)
+}
+
 // Close closes the sockets.
 func (c *Client) Close() {
 	c.cancel()

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -157,4 +158,87 @@ func cellPrograms() int {
 		}
 	}
 	return n
+}
+
+// childEnv makes the test binary run one notebook as a child process (for TestSignalEndsKernel).
+const childEnv = "ATTNBENCH_NBRUN_CHILD"
+
+func TestMain(m *testing.M) {
+	if nb := os.Getenv(childEnv); nb != "" {
+		if _, err := Run(nb, Options{Out: filepath.Dir(nb) + "/out"}); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// processesWith counts the live processes whose environment holds kv.
+func processesWith(kv string) int {
+	n := 0
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !strings.Contains("\x00"+string(env)+"\x00", "\x00"+kv+"\x00") {
+			continue
+		}
+		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			s := string(st)
+			if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] != "Z" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// SIGTERM to a runner whose cell computes ends the kernel and the cell's program with it, and the
+// runner exits with an error that says so.
+func TestSignalEndsKernel(t *testing.T) {
+	needGoNB(t)
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	nbPath := filepath.Join(dir, "busy.ipynb")
+	busy := strings.Replace(paramNotebook, `fmt.Println(os.Getenv(\"GREETING\"), 6*7)`,
+		`os.WriteFile(\"`+started+`\", nil, 0o644); for { }`, 1)
+	os.WriteFile(nbPath, []byte(busy), 0o644)
+	marker := "ATTNBENCH_NBRUN_MARK=" + filepath.Base(dir)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+nbPath, marker)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the cell did not start within 2 minutes: %s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := processesWith(marker); n < 3 { // runner, kernel, cell program
+		t.Errorf("%d processes carry the marker while the cell runs, want at least 3", n)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(stderr.String(), "stopped by terminated") {
+			t.Errorf("runner after SIGTERM: %v, stderr %q; want a failure that names the signal", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the runner did not exit within 30 s of SIGTERM")
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := processesWith(marker); n > 0 {
+		t.Errorf("%d processes of the run (kernel or cell program) outlive the runner", n)
+	}
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/attnbench/attnbench/internal/atomicfile"
@@ -96,6 +98,20 @@ func Run(path string, o Options) (written string, err error) {
 		return "", err
 	}
 	defer c.Shutdown(5 * time.Second)
+	// SIGINT, SIGTERM or SIGHUP to the runner ends the kernel and its cell programs with it: a
+	// stopped run leaves nothing computing (the kernel runs in its own process group).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case sig := <-sigs:
+			c.Kill(fmt.Errorf("stopped by %v; the kernel and its cell programs were ended", sig))
+		case <-finished:
+		}
+	}()
 	if err := c.KernelInfo(2 * time.Minute); err != nil {
 		return "", fmt.Errorf("%w (kernel log: %s)", err, logPath)
 	}
