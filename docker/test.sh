@@ -23,6 +23,8 @@ if ! $docker info >/dev/null 2>&1; then
 fi
 ./docker/compose-plugin.sh
 ./docker/base-image.sh
+# Every profile's file is valid, the GPU one included (it cannot be built here: no package index).
+$docker compose --profile gpu --profile figures config -q
 
 start=$(date +%s)
 $docker compose build workbench
