@@ -22,7 +22,7 @@ func lm(s Scale, name, corpus string, seqLen, steps int) experiment.Experiment {
 		Model: transformer.Config{Width: pick(s, 16, 64, 64), Heads: 4, Layers: 2, PosEnc: posenc.Config{Kind: "kerple_log"}},
 		Data:  experiment.Data{Corpus: corpus, SeqLen: seqLen, Batch: 16},
 		Optim: experiment.Optim{Steps: steps, LR: 3e-3},
-		Eval:  experiment.Eval{Sequences: pick(s, 2, 8, 8)},
+		Eval:  experiment.Eval{Sequences: pick(s, 2, 8, 0)}, // full: about eval.tokens (16384) per length
 		Seed:  1,
 	}
 }
@@ -125,7 +125,7 @@ func Conversion(env Env) error {
 	_, steps := stabilityScale(env.Scale)
 	e := lm(env.Scale, "softmax+rpe", "code", pick(env.Scale, 16, 64, 64), steps)
 	e.Model.PosEnc = posenc.Config{Kind: "luo_rpe"}
-	e.Eval = experiment.Eval{Lengths: []int{e.Data.SeqLen}, Sequences: pick(env.Scale, 2, 8, 8)}
+	e.Eval = experiment.Eval{Lengths: []int{e.Data.SeqLen}, Sequences: pick(env.Scale, 2, 8, 0)}
 	dir := filepath.Join(root, e.Name)
 	if _, err := run.Train(e, dir, env.optionsFor(e.Name, steps)); err != nil {
 		return err
@@ -183,7 +183,7 @@ func Extrapolation(env Env) error {
 		for _, pe := range append(extrapolationEncodings(env.Scale), "fftrpe+kerple_log") {
 			e := lm(env.Scale, pe, corpusName, seqLen, steps)
 			e.Model.PosEnc.Kind = pe
-			e.Eval = experiment.Eval{Sequences: pick(env.Scale, 2, 4, 16), Windowed: true}
+			e.Eval = experiment.Eval{Sequences: pick(env.Scale, 2, 4, 0), Windowed: true}
 			e.LogEvery = steps
 			if pe == "fftrpe+kerple_log" {
 				e.Model.Attention, e.Model.PosEnc.Kind = "kernelized_rpe", "kerple_log"
