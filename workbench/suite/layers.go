@@ -139,8 +139,8 @@ func Recall(env Env) error {
 	if err != nil {
 		return err
 	}
-	pairs := pick(env.Scale, []int{2, 4}, []int{4, 8, 16}, []int{8, 16, 32, 64, 128})
-	steps := pick(env.Scale, 6, 150, 1000)
+	pairs := pick(env.Scale, []int{2, 4}, []int{4, 8}, []int{8, 16, 32, 64, 128})
+	steps := pick(env.Scale, 6, 120, 1000)
 	var exps []experiment.Experiment
 	var names []string
 	for _, v := range classifierVariants(env.Scale) {
