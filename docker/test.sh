@@ -44,7 +44,7 @@ services:
       JUPYTER_TOKEN: "$token"
 YAML
 compose="$docker compose -f compose.yaml -f $override"
-cleanup() { $compose down --remove-orphans >/dev/null 2>&1 || true; rm -f "$override"; }
+cleanup() { $compose --profile figures down --remove-orphans >/dev/null 2>&1 || true; rm -f "$override"; }
 trap cleanup EXIT
 
 $compose up -d workbench
@@ -93,7 +93,8 @@ $compose run --rm figures ./notebooks/run.sh 06-approximation.ipynb
 test -s "$figs/approximation.png" || { echo "docker compose run figures left no $figs/approximation.png" >&2; exit 1; }
 echo "== docker compose run --rm figures exported its figures to the host"
 
-$compose down --remove-orphans
+# The one-shot service made the project's network: down with its profile removes it too.
+$compose --profile figures down --remove-orphans
 left=$($docker ps -a --filter label=com.docker.compose.project=attnbench -q)
 nets=$($docker network ls --filter label=com.docker.compose.project=attnbench -q)
 [ -z "$left$nets" ] || { echo "left behind: containers $left, networks $nets" >&2; exit 1; }

@@ -145,7 +145,8 @@ func (f *Figure) Export(dir, name string) ([]string, error) {
 }
 
 // Bundle is the figure as Jupyter display data: PNG (base64), SVG and a text line, with the PNG's
-// display size in CSS pixels (1/96 inch) as metadata, so that it shows at the SVG's size.
+// display size in CSS pixels (1/96 inch) as metadata, so that it shows at the SVG's size. Every
+// value is a string or an int, which GoNB's gob pipe carries.
 func (f *Figure) Bundle() (data, metadata map[string]any, err error) {
 	png, err := f.Render("png")
 	if err != nil {
@@ -158,7 +159,9 @@ func (f *Figure) Bundle() (data, metadata map[string]any, err error) {
 	data = map[string]any{"image/png": base64.StdEncoding.EncodeToString(png), "image/svg+xml": string(svg),
 		"text/plain": "figure: " + f.Title.Text}
 	px := func(l vg.Length) int { return int(math.Round(l.Points() * 96 / 72)) }
-	metadata = map[string]any{"image/png": map[string]any{"width": px(f.Width), "height": px(f.Height)}}
+	// Flat keys: GoNB sends metadata by gob, which carries no nested maps; Jupyter reads a
+	// top-level width and height for the image.
+	metadata = map[string]any{"width": px(f.Width), "height": px(f.Height)}
 	return data, metadata, nil
 }
 

@@ -89,6 +89,7 @@ func notebookView(args []string, stdout, stderr io.Writer) error {
 	width := fs.Int("width", 1200, "browser window width in pixels (at least 400)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "limit for the server to start and for each page to load")
 	trusted := fs.String("trusted", "any", "the trust state each notebook must open in: yes, no or any")
+	need := fs.Bool("require-figures", false, "fail for a notebook whose file holds no figure output")
 	notebooks, flags := splitArgs(args, "screenshots", "width", "timeout", "trusted")
 	if err := parseFlags(fs, flags); err != nil {
 		return err
@@ -162,6 +163,9 @@ func notebookView(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout)
 		if err := r.Err(); err != nil {
 			failed = append(failed, err.Error())
+		}
+		if *need && len(r.Expected) == 0 {
+			failed = append(failed, fmt.Sprintf("%s holds no figure output (-require-figures)", nb))
 		}
 		if *trusted != "any" && r.Trusted != (*trusted == "yes") {
 			failed = append(failed, fmt.Sprintf("%s opens %s, want -trusted %s", nb, trust, *trusted))
