@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,8 +34,8 @@ func notebookCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // splitArgs separates notebooks from flags: notebooks may come before, between or after the
-// flags; valued names the flags that take a value.
-func splitArgs(args []string, valued ...string) (notebooks, flags []string) {
+// flags. A flag of fs that is not boolean takes the next argument as its value.
+func splitArgs(fs *flag.FlagSet, args []string) (notebooks, flags []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") || a == "-" {
@@ -42,7 +43,12 @@ func splitArgs(args []string, valued ...string) (notebooks, flags []string) {
 			continue
 		}
 		flags = append(flags, a)
-		if name := strings.TrimLeft(a, "-"); slices.Contains(valued, name) && i+1 < len(args) {
+		name := strings.TrimLeft(a, "-")
+		f := fs.Lookup(name) // nil for -name=value and unknown flags: parseFlags reports those
+		if f == nil || i+1 >= len(args) {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
 			flags = append(flags, args[i+1])
 			i++
 		}
@@ -60,7 +66,7 @@ func notebookRun(args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "pass the cells' stream output through")
 	kernel := fs.String("kernel", "", "kernel name (default: the notebook's metadata)")
 	sign := fs.Bool("sign", true, "mark the executed notebooks trusted for this user (nbformat's notary)")
-	notebooks, flags := splitArgs(args, "p", "out", "timeout", "kernel")
+	notebooks, flags := splitArgs(fs, args)
 	if err := parseFlags(fs, flags); err != nil {
 		return err
 	}
@@ -90,7 +96,7 @@ func notebookView(args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", 2*time.Minute, "limit for the server to start and for each page to load")
 	trusted := fs.String("trusted", "any", "the trust state each notebook must open in: yes, no or any")
 	need := fs.Bool("require-figures", false, "fail for a notebook whose file holds no figure output")
-	notebooks, flags := splitArgs(args, "screenshots", "width", "timeout", "trusted")
+	notebooks, flags := splitArgs(fs, args)
 	if err := parseFlags(fs, flags); err != nil {
 		return err
 	}
