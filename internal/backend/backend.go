@@ -3,7 +3,8 @@
 //
 // Rule: honour $GOMLX_BACKEND when set; otherwise use "xla" only when a PJRT plugin is already
 // installed locally, else the pure-Go backend "go". The XLA auto-installer (which downloads plugins)
-// is always disabled.
+// is always disabled. "xla:cuda" also finds a CUDA plugin installed by pip (jax-cuda13-pjrt or
+// jax-cuda12-pjrt with the nvidia-* wheels) and bridges its library layout (PipCUDA).
 package backend
 
 import (
@@ -79,6 +80,14 @@ func NewWithConfig(cfg, reason string) (c Choice, err error) {
 			cfg, reason, name, strings.Join(names, ", "))
 	}
 	disableAutoInstall()
+	resolved, note, err := resolvePlugin(cfg)
+	if err != nil {
+		return Choice{}, fmt.Errorf("backend %q (from %s): %w", cfg, reason, err)
+	}
+	if note != "" {
+		reason += "; " + note
+	}
+	cfg = resolved
 	if name == gobackend.BackendName && cfg == name {
 		return Choice{gobackend.GetBackend(), reason}, nil
 	}
