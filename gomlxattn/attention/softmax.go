@@ -39,20 +39,41 @@ type Options struct {
 // probabilities [B, H, Sq, Sk]. Masked logits are replaced (not added to), the row maximum is
 // taken over visible keys only, and a query with no visible key gets zero probabilities and a
 // zero output: no NaN or Inf for any mask.
+//
+// On a backend that reports a fused scaled-dot-product attention (cuDNN flash attention on CUDA,
+// for the dtypes it takes) the forward pass uses it, with the bias as an additive score bias,
+// whenever the options allow (no probabilities, dropout, key mask, window or weighted logits);
+// elsewhere, and for configurations the backend refuses, the decomposed graph is used. With a
+// bias the gradient is taken through the decomposed graph, since the fused backward returns no
+// bias gradient and the encodings' parameters need one.
 func Exact(q, k, v *Node, opt Options) (out, probs *Node) {
 	checkQKV(q, k, v)
 	g := q.Graph()
-	b, sq, h, d := q.Shape().Dim(0), q.Shape().Dim(1), q.Shape().Dim(2), q.Shape().Dim(3)
+	sq, d := q.Shape().Dim(1), q.Shape().Dim(3)
 	sk := k.Shape().Dim(1)
 	scale := opt.Scale
 	if scale == 0 {
 		scale = 1 / math.Sqrt(float64(d))
 	}
+	if opt.Bias != nil && (opt.Bias.N != sq || sq != sk) {
+		panicf("attention: relative bias built for n=%d, but queries have %d and keys %d positions", opt.Bias.N, sq, sk)
+	}
+	decomposed := func() (out, probs *Node) { return exact(q, k, v, scale, opt) }
+	if fusable(g, opt, sq, sk) {
+		if out, ok := fusedExact(q, k, v, scale, opt, func() *Node { out, _ := decomposed(); return out }); ok {
+			return out, nil
+		}
+	}
+	return decomposed()
+}
+
+// exact is the decomposed graph of Exact.
+func exact(q, k, v *Node, scale float64, opt Options) (out, probs *Node) {
+	g := q.Graph()
+	b, sq, h := q.Shape().Dim(0), q.Shape().Dim(1), q.Shape().Dim(2)
+	sk := k.Shape().Dim(1)
 	logits := MulScalar(DotGeneral(q, []int{3}, []int{0, 2}, k, []int{3}, []int{0, 2}), scale) // [B, H, Sq, Sk]
 	if opt.Bias != nil {
-		if opt.Bias.N != sq || sq != sk {
-			panicf("attention: relative bias built for n=%d, but queries have %d and keys %d positions", opt.Bias.N, sq, sk)
-		}
 		if w := opt.Bias.WeightMatrix(); w != nil {
 			logits = Mul(logits, ExpandAxes(ConvertDType(w, logits.DType()), 0))
 		}
