@@ -32,3 +32,15 @@ func Shared() (Choice, error) { return backend.Shared() }
 
 // MustShared returns the shared backend and panics if none can be created.
 func MustShared() compute.Backend { return backend.MustShared() }
+
+// PipCUDA is a CUDA PJRT plugin installed by pip, with its NVIDIA libraries.
+type PipCUDA = backend.PipCUDA
+
+// FindPipCUDA looks for a pip CUDA plugin (CUDA major version cuda, 0 = 13 then 12) in dirs.
+func FindPipCUDA(dirs []string, cuda int) (PipCUDA, error) { return backend.FindPipCUDA(dirs, cuda) }
+
+// SitePackages lists the Python site-packages directories searched for a pip CUDA plugin.
+func SitePackages() []string { return backend.SitePackages() }
+
+// Install downloads a PJRT plugin ("cpu", "cuda13", "cuda12") with go-xla's installer; only on request.
+func Install(plugin, version, libDir string) error { return backend.Install(plugin, version, libDir) }

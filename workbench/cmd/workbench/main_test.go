@@ -213,3 +213,16 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestBackendCommand(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	var out, errb bytes.Buffer
+	if code := execute([]string{"backend"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "backend go:") || !strings.Contains(out.String(), "FusedScaledDotProductAttention") {
+		t.Fatalf("backend: code %d\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := execute([]string{"backend", "install", "tpu"}, &out, &errb); code == 0 || !strings.Contains(errb.String(), `"tpu"`) || !strings.Contains(errb.String(), "cuda13") {
+		t.Fatalf("install tpu: code %d, stderr %q; want an error naming the valid plugins", code, errb.String())
+	}
+}
