@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -152,7 +153,14 @@ func Run(b compute.Backend, c Config) ([]results.Speed, error) {
 					continue
 				}
 				if err := measure(b, layers[vi], c, n, mode == "fwdbwd", &r); err != nil {
-					return out, fmt.Errorf("speed: %s at n=%d (%s): %w", v.Name, n, mode, err)
+					// Out of memory on a device, typically: this size and the larger ones are skipped.
+					skip = fmt.Sprintf("failed at n=%d: %s", n, firstLine(err.Error()))
+					r = results.Speed{Variant: v.Name, N: n, Mode: mode, Skipped: skip}
+					if c.Progress != nil {
+						fmt.Fprintf(c.Progress, "%-16s n=%-6d %-6s %s\n", v.Name, n, mode, skip)
+					}
+					out = append(out, r)
+					continue
 				}
 				if c.Progress != nil {
 					fmt.Fprintf(c.Progress, "%-16s n=%-6d %-6s %8.4f s  (%.4f..%.4f)  %8.1f MB\n", v.Name, n, mode, r.MedianS, r.MinS, r.MaxS, r.PeakMB)
@@ -183,15 +191,26 @@ func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r
 	exec, err := model.NewExec(b, store, func(scope *model.Scope, q, k, v *Node) []*Node {
 		out := Attend(l, scope, q, k, v)
 		if !bwd {
-			return []*Node{out}
+			return []*Node{out, ReduceAllSum(out)}
 		}
-		return Gradient(ReduceAllSum(Mul(out, out)), q, k, v)
+		grads := Gradient(ReduceAllSum(Mul(out, out)), q, k, v)
+		return append(grads, Add(Add(ReduceAllSum(grads[0]), ReduceAllSum(grads[1])), ReduceAllSum(grads[2])))
 	})
 	if err != nil {
 		return err
 	}
-	call := func() error {
+	// The last output, a scalar of every result, is read on the host: the call has finished on
+	// an asynchronous device when it returns.
+	call := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%v", r)
+			}
+		}()
 		res, err := exec.Exec(q, k, v)
+		if err == nil {
+			_ = tensors.ToScalar[float32](res[len(res)-1])
+		}
 		for _, t := range res {
 			t.MustFinalizeAll()
 		}
@@ -259,4 +278,12 @@ func Defaults(causal bool) []Variant {
 		}
 	}
 	return vs
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return line
 }

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"github.com/attnbench/attnbench/workbench/results"
-
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attnbench/attnbench/workbench/backend"
+	"github.com/attnbench/attnbench/workbench/results"
 	"github.com/attnbench/attnbench/workbench/speed"
 )
 
@@ -26,6 +26,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	budget := fs.Duration("time_budget", 60*time.Second, "skip larger sizes of a variant after a call slower than this")
 	mem := fs.Float64("mem_budget_mb", 16000, "skip sizes whose extrapolated peak memory exceeds this (MB)")
 	out := fs.String("out", "runs/bench", "directory for speed.json and speed.csv")
+	peer := fs.String("peer", "", "also run the same work in a peer: torch (Debian's python3-torch, or -python's)")
+	python := fs.String("python", "/usr/bin/python3", "the peer's Python interpreter")
+	peerDevice := fs.String("peer_device", "cpu", "the peer's device: cpu or cuda")
+	peerGFLOPS := fs.Float64("peer_min_gflops", 0, "refuse peer numbers when its float32 matmul is slower than this (GFLOP/s); 0 = 20 on cpu, none on cuda; negative = no check")
+	peerThreads := fs.Int("peer_threads", 0, "the peer's CPU threads; 0 = every core")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,15 +58,42 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	if *peer != "" && *peer != "torch" {
+		return fmt.Errorf("bench: -peer %q is unknown, valid peers: torch", *peer)
+	}
+	if *peerDevice != "cpu" && *peerDevice != "cuda" {
+		return fmt.Errorf("bench: -peer_device %q is unknown, valid devices: cpu, cuda", *peerDevice)
+	}
 	choice, err := backend.New()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, choice.String())
-	rs, err := speed.Run(choice.Backend, speed.Config{Variants: vs, Lengths: ls, Heads: *heads, HeadDim: *dim, Causal: !*bidir,
-		Reps: *reps, Backward: *bwd, TimeBudget: *budget, MemBudgetMB: *mem, Progress: stdout})
+	cfg := speed.Config{Variants: vs, Lengths: ls, Heads: *heads, HeadDim: *dim, Causal: !*bidir,
+		Reps: *reps, Backward: *bwd, TimeBudget: *budget, MemBudgetMB: *mem, Progress: stdout}
+	rs, err := speed.Run(choice.Backend, cfg)
 	if err != nil {
 		return err
+	}
+	var table string
+	if *peer != "" {
+		prs, info, err := speed.Peer{Python: *python, Device: *peerDevice, MinGFLOPS: *peerGFLOPS, Threads: *peerThreads}.Run(context.Background(), cfg)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, prs...)
+		table = fmt.Sprintf("Ours (%s) against torch %s on %s %s, %d threads, float32 matmul %.0f GFLOP/s; median seconds, ours / torch (ratio; below 1: ours is faster).\n",
+			choice.Backend.Name(), info.Torch, info.Device, info.GPU, info.Threads, info.MatmulGFLOPS)
+		for _, mode := range []string{"fwd", "fwdbwd"} {
+			table += "\n" + mode + ":\n\n" + speed.SideBySide(rs, mode)
+		}
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*out, "peer.md"), []byte(table), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, "\n"+table)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err

@@ -1,0 +1,191 @@
+package speed
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/attnbench/attnbench/workbench/results"
+)
+
+//go:embed peer/torch_peer.py
+var torchPeer []byte
+
+// PeerPrefix starts the variant names of the peer's results ("torch:softmax").
+const PeerPrefix = "torch:"
+
+// Peer runs the harness's work in PyTorch (peer/torch_peer.py): softmax attention with the
+// KERPLE-log bias (F.scaled_dot_product_attention where it exists), FFT-RPE by torch.fft and
+// Performer, with the shapes of Config.
+type Peer struct {
+	Python string // interpreter; default /usr/bin/python3 (Debian's python3-torch)
+	Device string // "cpu" (default) or "cuda"
+	// MinGFLOPS refuses to report when a float32 1024^3 matmul runs slower (a reference BLAS, not
+	// OpenBLAS); default 20 on the CPU, 0 on a GPU, negative for no check.
+	MinGFLOPS float64
+	Threads   int // CPU threads; 0 = every core
+}
+
+// PeerInfo is what the peer reports about itself.
+type PeerInfo struct {
+	Torch        string  `json:"torch"`
+	Device       string  `json:"device"`
+	GPU          string  `json:"gpu,omitempty"`
+	Threads      int     `json:"threads"`
+	MatmulGFLOPS float64 `json:"matmul_gflops"`
+	Python       string  `json:"python"`
+}
+
+var peerVariant = regexp.MustCompile(`^(softmax|fftrpe-m[0-9]+|performer-m[0-9]+)$`)
+
+// PeerVariants returns the names of c's variants the peer implements.
+func PeerVariants(c Config) []string {
+	var names []string
+	for _, v := range c.Variants {
+		if peerVariant.MatchString(v.Name) {
+			names = append(names, v.Name)
+		}
+	}
+	return names
+}
+
+// Run measures c's variants that the peer implements; their names get PeerPrefix.
+func (p Peer) Run(ctx context.Context, c Config) ([]results.Speed, PeerInfo, error) {
+	if err := c.defaults(); err != nil {
+		return nil, PeerInfo{}, err
+	}
+	if p.Python == "" {
+		p.Python = "/usr/bin/python3"
+	}
+	if p.Device == "" {
+		p.Device = "cpu"
+	}
+	if p.MinGFLOPS == 0 && p.Device == "cpu" {
+		p.MinGFLOPS = 20
+	}
+	names := PeerVariants(c)
+	if len(names) == 0 {
+		return nil, PeerInfo{}, fmt.Errorf("speed: peer: none of the variants is one the peer implements (softmax, fftrpe-mM, performer-mM)")
+	}
+	dir, err := os.MkdirTemp("", "attnbench-peer")
+	if err != nil {
+		return nil, PeerInfo{}, err
+	}
+	defer os.RemoveAll(dir)
+	script, out := filepath.Join(dir, "torch_peer.py"), filepath.Join(dir, "out.json")
+	if err := os.WriteFile(script, torchPeer, 0o644); err != nil {
+		return nil, PeerInfo{}, err
+	}
+	var lens []string
+	for _, n := range c.Lengths {
+		lens = append(lens, strconv.Itoa(n))
+	}
+	b2i := func(b bool) string { return map[bool]string{false: "0", true: "1"}[b] }
+	args := []string{script, "--variants", strings.Join(names, ","), "--lengths", strings.Join(lens, ","),
+		"--batch", strconv.Itoa(c.Batch), "--heads", strconv.Itoa(c.Heads), "--dim", strconv.Itoa(c.HeadDim),
+		"--causal", b2i(c.Causal), "--backward", b2i(c.Backward), "--warmup", strconv.Itoa(c.Warmup), "--reps", strconv.Itoa(c.Reps),
+		"--device", p.Device, "--threads", strconv.Itoa(p.Threads), "--min_gflops", strconv.FormatFloat(p.MinGFLOPS, 'g', -1, 64), "--out", out}
+	if c.TimeBudget > 0 {
+		args = append(args, "--time_budget", strconv.FormatFloat(c.TimeBudget.Seconds(), 'g', -1, 64))
+	}
+	cmd := exec.CommandContext(ctx, p.Python, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if c.Progress != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, c.Progress)
+	}
+	if err := cmd.Run(); err != nil {
+		return nil, PeerInfo{}, fmt.Errorf("speed: peer %s: %v: %s", p.Python, err, lastLine(stderr.String()))
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		return nil, PeerInfo{}, fmt.Errorf("speed: peer wrote no results: %w", err)
+	}
+	var res struct {
+		Info    PeerInfo        `json:"info"`
+		Results []results.Speed `json:"results"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return nil, PeerInfo{}, fmt.Errorf("speed: peer results: %w", err)
+	}
+	for i := range res.Results {
+		res.Results[i].Variant = PeerPrefix + res.Results[i].Variant
+	}
+	return res.Results, res.Info, nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// SideBySide is a Markdown table of each variant's median time against the peer's at every
+// length of one mode: "ours / torch (ratio)", ratio = ours / torch (below 1: ours is faster).
+func SideBySide(rs []results.Speed, mode string) string {
+	type key struct {
+		v string
+		n int
+	}
+	at := map[key]results.Speed{}
+	peer := map[string]bool{}
+	var variants []string
+	var lengths []int
+	for _, r := range rs {
+		if r.Mode != mode {
+			continue
+		}
+		at[key{r.Variant, r.N}] = r
+		if name, ok := strings.CutPrefix(r.Variant, PeerPrefix); ok {
+			peer[name] = true
+		} else if !slices.Contains(variants, r.Variant) {
+			variants = append(variants, r.Variant)
+		}
+		if !slices.Contains(lengths, r.N) {
+			lengths = append(lengths, r.N)
+		}
+	}
+	slices.Sort(lengths)
+	var b strings.Builder
+	b.WriteString("| variant |")
+	for _, n := range lengths {
+		fmt.Fprintf(&b, " n=%d |", n)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(lengths)) + "\n")
+	for _, v := range variants {
+		if !peer[v] {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s |", v)
+		for _, n := range lengths {
+			ours, ok1 := at[key{v, n}]
+			theirs, ok2 := at[key{PeerPrefix + v, n}]
+			switch {
+			case !ok1 || !ok2:
+				b.WriteString(" |")
+			case ours.Skipped != "" || theirs.Skipped != "":
+				fmt.Fprintf(&b, " %s / %s |", cell(ours), cell(theirs))
+			default:
+				fmt.Fprintf(&b, " %.3g / %.3g (%.2fx) |", ours.MedianS, theirs.MedianS, ours.MedianS/theirs.MedianS)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func cell(r results.Speed) string {
+	if r.Skipped != "" {
+		return "skipped"
+	}
+	return strconv.FormatFloat(r.MedianS, 'g', 3, 64)
+}
