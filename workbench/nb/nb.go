@@ -80,6 +80,6 @@ func Env() suite.Env {
 		seeds = n
 	}
 	return suite.Env{Backend: Backend().Backend, Scale: s, Runs: Root + "/runs", Figures: suite.FigureDir(Root, s),
-		Out: os.Stdout, Show: Show, Fresh: true, Seeds: seeds,
+		Out: os.Stdout, Show: Show, Fresh: true, Seeds: seeds, GPUSpeed: Root + "/" + suite.GPUSpeedFile,
 		Progress: func(name string, steps int) func(results.Metric) { return ProgressBar(name, steps, os.Stdout) }}
 }

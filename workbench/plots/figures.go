@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -170,7 +171,23 @@ func speedPlot(rs []results.Speed, mode, title, ylabel string, val func(results.
 		}
 	}
 	f.X.Tick.Marker = plot.ConstantTicks(ticks)
+	// A peer's variant ("torch:softmax") is drawn dashed, in the colour of the variant it runs.
+	var ours []string
+	for _, name := range order(names) {
+		if !strings.Contains(name, ":") {
+			ours = append(ours, name)
+		}
+	}
 	for i, name := range order(names) {
+		_, base, isPeer := strings.Cut(name, ":")
+		ci := i
+		if isPeer {
+			if j := slices.Index(ours, base); j >= 0 {
+				ci = j
+			}
+		} else {
+			ci = slices.Index(ours, name)
+		}
 		var pts plotter.XYs
 		for _, r := range rs {
 			if r.Variant == name && r.Mode == mode && r.Skipped == "" && val(r) > 0 {
@@ -188,8 +205,12 @@ func speedPlot(rs []results.Speed, mode, title, ylabel string, val func(results.
 		if err != nil {
 			return nil, err
 		}
-		l.Color, l.Width, l.Dashes = Color(i), vg.Points(1.5), dashes(i)
-		s.Color, s.Shape, s.Radius = Color(i), draw.CircleGlyph{}, vg.Points(2.5)
+		l.Color, l.Width, l.Dashes = Color(ci), vg.Points(1.5), dashes(ci)
+		s.Color, s.Shape, s.Radius = Color(ci), draw.CircleGlyph{}, vg.Points(2.5)
+		if isPeer {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			s.Shape = draw.RingGlyph{}
+		}
 		f.Add(l, s)
 		f.Legend.Add(name, l, s)
 	}

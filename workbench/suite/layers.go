@@ -1,7 +1,10 @@
 package suite
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"path/filepath"
 	"time"
 
@@ -47,7 +50,38 @@ func Speed(env Env) error {
 	if err != nil {
 		return err
 	}
-	return env.emitAll(fs)
+	gpu, err := GPUSpeedFigures(env.GPUSpeed)
+	if err != nil {
+		return err
+	}
+	return env.emitAll(append(fs, gpu...))
+}
+
+// GPUSpeedFigures draws the GPU check's results at path (speed-gpu-fwd, speed-gpu-fwdbwd, with
+// the PyTorch peer dashed), or none when path is "" or absent. A file that exists but does not
+// read is an error naming it.
+func GPUSpeedFigures(path string) ([]Named, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	rs, err := results.ReadSpeed(path)
+	if err != nil {
+		return nil, fmt.Errorf("GPU speed results %s: %w", path, err)
+	}
+	fs, err := SpeedFigures(rs, "XLA CUDA (GPU check)")
+	if err != nil {
+		return nil, fmt.Errorf("GPU speed results %s: %w", path, err)
+	}
+	var out []Named
+	for _, f := range fs {
+		if strings.HasPrefix(f.Name, "speed-") {
+			out = append(out, Named{"speed-gpu-" + strings.TrimPrefix(f.Name, "speed-"), f.Figure})
+		}
+	}
+	return out, nil
 }
 
 // Approximation measures the relative error of the attention output of every approx.Defaults

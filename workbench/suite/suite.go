@@ -81,7 +81,13 @@ type Env struct {
 	// Seeds, when > 0, replaces the scale's number of seeds of the recipes that sweep seeds
 	// (stability).
 	Seeds int
+	// GPUSpeed is the speed.json written by the GPU check (.ci/gpu-check); when the file exists
+	// the speed recipe draws it beside this machine's results. "" draws none.
+	GPUSpeed string
 }
+
+// GPUSpeedFile is where the GPU check's speed results are committed, under the repository root.
+const GPUSpeedFile = "figures/gpu/speed.json"
 
 // Recipe is one family of figures.
 type Recipe struct {

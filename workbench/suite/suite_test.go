@@ -9,6 +9,7 @@ import (
 
 	"github.com/attnbench/attnbench/internal/testrun"
 	"github.com/attnbench/attnbench/workbench/plots"
+	"github.com/attnbench/attnbench/workbench/results"
 )
 
 // Every recipe runs at tiny scale, shows each figure it exports and writes PNG, SVG and PDF.
@@ -65,5 +66,36 @@ func TestBadEnv(t *testing.T) {
 	}
 	if FigureDir("/r", Full) != "/r/figures" || FigureDir("/r", Quick) != "/r/runs/figures/quick" {
 		t.Error("FigureDir")
+	}
+}
+
+func TestGPUSpeedFigures(t *testing.T) {
+	if fs, err := GPUSpeedFigures(filepath.Join(t.TempDir(), "absent.json")); err != nil || len(fs) != 0 {
+		t.Fatalf("absent file: %d figures, %v", len(fs), err)
+	}
+	dir := t.TempDir()
+	var rs []results.Speed
+	for _, v := range []string{"softmax", "fftrpe-m16", "torch:softmax", "torch:fftrpe-m16"} {
+		for i, n := range []int{1024, 4096, 16384} {
+			for _, mode := range []string{"fwd", "fwdbwd"} {
+				rs = append(rs, results.Speed{Variant: v, N: n, Mode: mode, MedianS: 0.001 * float64(i+1), MinS: 0.001, MaxS: 0.01})
+			}
+		}
+	}
+	good := filepath.Join(dir, "speed.json")
+	if err := results.WriteSpeed(good, rs); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := GPUSpeedFigures(good)
+	if err != nil || len(fs) != 2 || fs[0].Name != "speed-gpu-fwd" || fs[1].Name != "speed-gpu-fwdbwd" {
+		t.Fatalf("got %v, %v; want speed-gpu-fwd and speed-gpu-fwdbwd", fs, err)
+	}
+	if _, _, err := fs[1].Figure.Bundle(); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`[{"variant": "softmax", "n": `), 0o644)
+	if _, err := GPUSpeedFigures(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("damaged file: got %v, want an error naming it", err)
 	}
 }

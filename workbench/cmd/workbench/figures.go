@@ -16,6 +16,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "directory for the exported figures (default figures/ at full scale, runs/figures/<scale> otherwise)")
 	runsDir := fs.String("runs", "runs", "root of the run directories and result tables")
 	fresh := fs.Bool("fresh", false, "start every run anew instead of reusing finished runs and resuming interrupted ones")
+	gpuSpeed := fs.String("gpu_speed", suite.GPUSpeedFile, "the GPU check's speed.json, drawn beside this machine's speed results when it exists")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
 		fs.PrintDefaults()
@@ -39,7 +40,7 @@ func figuresCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, choice.String())
-	env := suite.Env{Backend: choice.Backend, Scale: sc, Runs: *runsDir, Figures: *out, Out: stdout, Fresh: *fresh}
+	env := suite.Env{Backend: choice.Backend, Scale: sc, Runs: *runsDir, Figures: *out, Out: stdout, Fresh: *fresh, GPUSpeed: *gpuSpeed}
 	if err := suite.RunNamed(splitList(*only), env); err != nil {
 		return err
 	}
