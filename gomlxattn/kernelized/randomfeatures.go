@@ -30,7 +30,23 @@ type RandomFeatures struct {
 	FeatureChunk int  // features per Toeplitz product, 0 = all
 	Toeplitz     toeplitz.Options
 	Redraw       int // redraw the projections every Redraw optimizer steps; 0 = never
+	// Decay selects the recurrences of Decay over the Toeplitz product for encodings with an
+	// exponential sum (posenc.ExpSum): DecayAuto where the sum is exact (ALiBi), DecayOn also
+	// where it is within its bound (KERPLE-log), DecayOff never.
+	Decay DecayMode
 }
+
+// DecayMode is when kernelized_rpe uses Decay instead of a Toeplitz product.
+type DecayMode int
+
+const (
+	DecayAuto DecayMode = iota
+	DecayOn
+	DecayOff
+)
+
+// DecayModeNames are the values of the "decay" parameter, in DecayMode order.
+var DecayModeNames = []string{"auto", "on", "off"}
 
 func (r *RandomFeatures) Name() string     { return r.Kind }
 func (r *RandomFeatures) RedrawEvery() int { return r.Redraw }
@@ -93,7 +109,10 @@ func (r *RandomFeatures) Attend(scope *model.Scope, q, k, v *Node, opt attention
 		logc = windowed(logc, opt.Window)
 	}
 	var out *Node
-	if logc != nil {
+	if has, exact := opt.Bias.HasExpTerms(); logc != nil && opt.Window == 0 && has && (r.Decay == DecayOn || r.Decay == DecayAuto && exact) {
+		w, s, _, _ := opt.Bias.ExpTerms()
+		out = Decay(fq, fk, v, logc, w, s, DecayOptions{Causal: opt.Causal, Chunk: r.Chunk, KeyMask: opt.KeyMask})
+	} else if logc != nil {
 		out = RPE(fq, fk, v, logc, RPEOptions{Causal: opt.Causal, KeyMask: opt.KeyMask, Window: opt.Window, Toeplitz: r.Toeplitz,
 			FeatureChunk: r.FeatureChunk, Inference: !scope.IsTraining(q.Graph())})
 	} else {
@@ -211,8 +230,13 @@ func init() {
 		Params: randomFeatureParams(1, 0, 1e-6),
 		New:    func(p params.Values) (attention.Mechanism, error) { return newRandomFeatures("performer", false, p) }})
 	attention.Register(&attention.Spec{Name: "kernelized_rpe", Doc: "Luo et al. 2021: random features times the Toeplitz matrix exp(b_{j-i}), by FFT",
-		Params: randomFeatureParams(0, 1, 1e-6),
+		Params: append(randomFeatureParams(0, 1, 1e-6), params.Param{Name: "decay", Choices: DecayModeNames,
+			Doc: "decayed linear-attention recurrences instead of the FFT, O(n): auto where exact (ALiBi), on also within the bound (KERPLE-log), off"}),
 		New: func(p params.Values) (attention.Mechanism, error) {
-			return newRandomFeatures("kernelized_rpe", true, p)
+			r, err := newRandomFeatures("kernelized_rpe", true, p)
+			if err == nil {
+				r.(*RandomFeatures).Decay = DecayMode(p.Int("decay"))
+			}
+			return r, err
 		}})
 }

@@ -57,6 +57,10 @@ type Bias struct {
 	Weight   *Node // [H, 2n-1] multiplicative coefficients; nil when absent
 	matrix   *Node
 	wmatrix  *Node
+	expSum   func() (w, s *Node)
+	expExact bool
+	expW     *Node
+	expS     *Node
 }
 
 // ComputeBias evaluates a Relative-family encoding for sequence length n in scope.
@@ -69,12 +73,37 @@ func ComputeBias(scope *model.Scope, g *Graph, enc Encoding, n int, dtype dtypes
 		b.Weight = e.WeightCoefficients(scope, g, n, dtype)
 	case Toeplitz:
 		b.Coef = e.Coefficients(scope, g, n, dtype)
+		if es, ok := enc.(ExpSum); ok {
+			b.expSum = func() (w, s *Node) { return es.ExpTerms(scope, g, n, dtype) }
+			b.expExact = es.ExpExact()
+		}
 	case Matrix:
 		b.matrix = e.BiasMatrix(scope, g, n, dtype)
 	default:
 		return nil
 	}
 	return b
+}
+
+// ExpTerms returns the encoding's exponential sum exp(b(d) - b(0)) = sum_r w_r exp(-s_r d),
+// w and s [H, R] (built on the first call), whether it is exact, and ok = false when the
+// encoding has none (ExpSum).
+func (b *Bias) ExpTerms() (w, s *Node, exact, ok bool) {
+	if b.expSum == nil {
+		return nil, nil, false, false
+	}
+	if b.expW == nil {
+		b.expW, b.expS = b.expSum()
+	}
+	return b.expW, b.expS, b.expExact, true
+}
+
+// HasExpTerms reports whether the encoding has an exponential sum, and whether it is exact.
+func (b *Bias) HasExpTerms() (has, exact bool) {
+	if b == nil {
+		return false, false
+	}
+	return b.expSum != nil, b.expExact
 }
 
 // IsToeplitz reports whether the bias has coefficients b_k (a kernelized FFT path can use it).

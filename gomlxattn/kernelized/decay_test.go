@@ -1,0 +1,138 @@
+package kernelized_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/attnbench/attnbench/gomlxattn/kernelized"
+	"github.com/attnbench/attnbench/gomlxattn/posenc"
+	"github.com/attnbench/attnbench/internal/backend"
+)
+
+// decayCase evaluates kernelized.Decay for enc in float64 with the given variables and returns
+// the output and the gradients of sum(out * wt) with respect to each named variable.
+func decayCase(t *testing.T, enc posenc.Encoding, fq, fk, v, wt []float64, b, n, h, m, dv, chunk int, causal bool, vars map[string][]float64, grads ...string) ([]float64, [][]float64) {
+	t.Helper()
+	store := model.NewStore()
+	for name, x := range vars {
+		store.RootScope().VariableWithValue(name, x)
+	}
+	exec := model.MustNewExec(backend.MustShared(), store, func(scope *model.Scope, fq, fk, v, wt *Node) []*Node {
+		r := func(x *Node, d int) *Node { return Reshape(x, b, n, h, d) }
+		bias := posenc.ComputeBias(scope, fq.Graph(), enc, n, dtypes.Float64)
+		w, s, _, ok := bias.ExpTerms()
+		if !ok {
+			t.Fatalf("%s has no exponential sum", enc.Name())
+		}
+		out := kernelized.Decay(r(fq, m), r(fk, m), r(v, dv), bias.Coef, w, s, kernelized.DecayOptions{Causal: causal, Chunk: chunk})
+		res := []*Node{out}
+		loss := ReduceAllSum(Mul(out, r(wt, dv)))
+		for _, name := range grads {
+			res = append(res, Gradient(loss, scope.GetVariable(name).NodeValue(fq.Graph()))[0])
+		}
+		return res
+	})
+	res, err := exec.Call(fq, fk, v, wt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gs [][]float64
+	for _, g := range res[1:] {
+		gs = append(gs, tensors.MustCopyFlatData[float64](g))
+	}
+	return flat(res[0]), gs
+}
+
+// kernel returns c [H][2n-1] = exp(b_{j-i}) of the exact formula, c at offset 0 equal to 1.
+func kernel(h, n int, causal bool, f func(hh int, d float64) float64) []float64 {
+	c := make([]float64, h*(2*n-1))
+	for hh := range h {
+		for k := -(n - 1); k < n; k++ {
+			if causal && k > 0 {
+				continue
+			}
+			c[hh*(2*n-1)+k+n-1] = f(hh, math.Abs(float64(k)))
+		}
+	}
+	return c
+}
+
+// TestDecayMatchesNaive is kernelized attention by decayed recurrences against the float64
+// O(n^2) oracle: exact for ALiBi, within the stated bound for KERPLE-log, for odd lengths and
+// chunks, causal and bidirectional.
+func TestDecayMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const b, h, m, dv = 2, 3, 5, 4
+	for _, n := range []int{1, 7, 64, 100} {
+		for _, chunk := range []int{0, 5, 16} {
+			for _, causal := range []bool{true, false} {
+				fq, fk, v := uniform(rng, b*n*h*m, 0.1, 1), uniform(rng, b*n*h*m, 0.1, 1), normal(rng, b*n*h*dv, 1)
+				wt := normal(rng, b*n*h*dv, 1)
+				alibi := posenc.ALiBi{Slopes: []float64{0.5, 0.05, 0.004}, Causal: causal}
+				r1, r2 := []float64{0.3, 1.5, 4}, []float64{0.05, 0.8, 3}
+				for _, c := range []struct {
+					enc  posenc.Encoding
+					vars map[string][]float64
+					f    func(hh int, d float64) float64
+					tol  float64
+				}{
+					{alibi, nil, func(hh int, d float64) float64 { return math.Exp(-alibi.Slopes[hh] * d) }, 1e-10},
+					{posenc.KerpleLog{NumHeads: h, Causal: causal}, map[string][]float64{"kerple_log_r1": r1, "kerple_log_r2": r2},
+						func(hh int, d float64) float64 { return math.Pow(1+r2[hh]*d, -r1[hh]) }, 1e-3},
+				} {
+					t.Run(fmt.Sprintf("%s/n=%d/chunk=%d/causal=%v", c.enc.Name(), n, chunk, causal), func(t *testing.T) {
+						got, _ := decayCase(t, c.enc, fq, fk, v, wt, b, n, h, m, dv, chunk, causal, c.vars)
+						want := naiveRows(fq, fk, v, kernel(h, n, causal, c.f), b, n, h, m, dv, causal)
+						if e := rowErrors(got, want, dv); e > c.tol || math.IsNaN(e) {
+							t.Errorf("relative error %.3g > %.g", e, c.tol)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestDecayGradients: the gradients of the KERPLE-log parameters through the recurrences
+// against central differences of the float64 oracle with the exact kernel.
+func TestDecayGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	const b, n, h, m, dv, chunk = 1, 45, 2, 4, 3, 8
+	for _, causal := range []bool{true, false} {
+		fq, fk, v := uniform(rng, b*n*h*m, 0.1, 1), uniform(rng, b*n*h*m, 0.1, 1), normal(rng, b*n*h*dv, 1)
+		wt := normal(rng, b*n*h*dv, 1)
+		r1, r2 := []float64{0.7, 2.2}, []float64{0.3, 0.06}
+		_, g := decayCase(t, posenc.KerpleLog{NumHeads: h, Causal: causal}, fq, fk, v, wt, b, n, h, m, dv, chunk, causal,
+			map[string][]float64{"kerple_log_r1": r1, "kerple_log_r2": r2}, "kerple_log_r1", "kerple_log_r2")
+		loss := func(r1, r2 []float64) float64 {
+			out := naiveRows(fq, fk, v, kernel(h, n, causal, func(hh int, d float64) float64 { return math.Pow(1+r2[hh]*d, -r1[hh]) }), b, n, h, m, dv, causal)
+			s := 0.0
+			for i := range out {
+				s += out[i] * wt[i]
+			}
+			return s
+		}
+		for pi, p := range [][]float64{r1, r2} {
+			for hh := range h {
+				const eps = 1e-5
+				x := p[hh]
+				p[hh] = x + eps
+				up := loss(r1, r2)
+				p[hh] = x - eps
+				down := loss(r1, r2)
+				p[hh] = x
+				want := (up - down) / (2 * eps)
+				if got := g[pi][hh]; math.Abs(got-want) > 0.02*math.Abs(want)+1e-6 {
+					t.Errorf("causal=%v: d loss / d r%d[%d] = %.6g, finite differences of the oracle %.6g", causal, pi+1, hh, got, want)
+				}
+			}
+		}
+	}
+}
