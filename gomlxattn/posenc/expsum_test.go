@@ -25,7 +25,7 @@ func expSum(t *testing.T, enc posenc.ExpSum, n int, vars map[string][]float64, g
 	}
 	exec := model.MustNewExec(backend.MustShared(), store, func(scope *model.Scope, g *Graph) []*Node {
 		w, s := enc.ExpTerms(scope, g, n, dtypes.Float64)
-		d := Reshape(AddScalar(Iota(g, shapes1(n), 0), 1), 1, 1, n)                               // [1, 1, n]
+		d := Reshape(AddScalar(Iota(g, shapes1(n), 0), 1), 1, 1, n)                    // [1, 1, n]
 		f := ReduceSum(Mul(ExpandAxes(w, -1), Exp(Neg(Mul(ExpandAxes(s, -1), d)))), 1) // [H, n]
 		out := []*Node{f}
 		for _, name := range grads {

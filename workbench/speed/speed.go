@@ -245,7 +245,8 @@ func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r
 }
 
 // Defaults lists the variants of the speed figure: softmax, Performer, FFT-RPE with m = 16, 32,
-// 64 (KERPLE-log bias), SchoenbAt and, for bidirectional attention, Skyformer; then every other
+// 64 (KERPLE-log bias), SchoenbAt, the decayed recurrences with m = 64 for ALiBi (exact) and
+// KERPLE-log (its exponential sum) and, for bidirectional attention, Skyformer; then every other
 // registered mechanism at its defaults, with the KERPLE-log bias where it takes one.
 func Defaults(causal bool) []Variant {
 	kl := posenc.Config{Kind: "kerple_log"}
@@ -256,6 +257,8 @@ func Defaults(causal bool) []Variant {
 		{Name: "fftrpe-m32", Attention: "kernelized_rpe", Params: params.Given{"m": 32}, PosEnc: kl},
 		{Name: "fftrpe-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64}, PosEnc: kl},
 		{Name: "schoenbat-d64", Attention: "schoenbat", Params: params.Given{"features": 64}},
+		{Name: "decay-alibi-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64}, PosEnc: posenc.Config{Kind: "alibi"}},
+		{Name: "decay-kerple-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64, "decay": "on"}, PosEnc: kl},
 	}
 	if !causal {
 		vs = append(vs, Variant{Name: "skyformer-l64", Attention: "skyformer", Params: params.Given{"landmarks": 64}})
