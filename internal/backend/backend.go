@@ -20,11 +20,14 @@ import (
 	_ "github.com/attnbench/attnbench/internal/avxfix" // math.Exp without AVX-SSE transition penalties
 )
 
-// GoConfig is the configuration of the pure-Go backend chosen by default. Graph ops run one at a
-// time and each large op (matmul) uses all workers: with ops also running in parallel, compute
-// v0.1.2 can deadlock when a large AVX-512 matmul running on a pool worker waits for workers of
-// the same, saturated pool.
-const GoConfig = "go:ops_sequential"
+// GoConfig is the configuration of the pure-Go backend chosen by default: an unbounded worker
+// pool, so that independent ops run in parallel. compute v0.1.2's default pool is bounded (2 x
+// GOMAXPROCS) and deadlocks when parallel ops are large matmuls: each runs on a pool worker and
+// fans out with Saturate, which waits for free workers that the other ready matmuls hold
+// (TestBoundedPoolDeadlocks reproduces it). With parallelism=-1 no op waits for a pool slot; each
+// matmul still fans out over GOMAXPROCS goroutines. Results are bit-identical to ops run one at
+// a time.
+const GoConfig = "go:parallelism=-1"
 
 // EnvVar is the environment variable that names the backend, "name[:config]" (e.g. "go", "xla:cuda").
 const EnvVar = compute.ConfigEnvVar
