@@ -10,7 +10,9 @@ package backend
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -99,11 +101,61 @@ func NewWithConfig(cfg, reason string) (c Choice, err error) {
 			err = fmt.Errorf("backend %q (from %s): %v", cfg, reason, r)
 		}
 	}()
-	b, err := compute.NewWithConfig(cfg)
+	parallelism, rest, hasParallelism := goParallelism(cfg)
+	b, err := compute.NewWithConfig(rest)
 	if err != nil {
 		return Choice{}, fmt.Errorf("backend %q (from %s): %w", cfg, reason, err)
 	}
+	if hasParallelism {
+		if err := setParallelism(b, parallelism); err != nil {
+			return Choice{}, fmt.Errorf("backend %q (from %s): %w", cfg, reason, err)
+		}
+	}
 	return Choice{b, reason}, nil
+}
+
+// goParallelism takes the parallelism=N option out of a Go backend configuration: compute
+// v0.1.2 prints a line to stdout when it sets it, which would land in notebooks' outputs, so the
+// chooser sets it on the pool itself.
+func goParallelism(cfg string) (n int, rest string, ok bool) {
+	name, opts, _ := strings.Cut(cfg, ":")
+	if name != gobackend.BackendName {
+		return 0, cfg, false
+	}
+	var kept []string
+	for _, o := range strings.Split(opts, ",") {
+		if v, found := strings.CutPrefix(o, "parallelism="); found {
+			if x, err := strconv.Atoi(v); err == nil {
+				n, ok = x, true
+				continue
+			}
+		}
+		if o != "" {
+			kept = append(kept, o)
+		}
+	}
+	if !ok {
+		return 0, cfg, false
+	}
+	return n, strings.TrimSuffix(name+":"+strings.Join(kept, ","), ":"), true
+}
+
+// setParallelism sets the Go backend's worker-pool parallelism (Backend.Workers, a field of a
+// type in compute's internal package, reached by reflection).
+func setParallelism(b compute.Backend, n int) error {
+	v := reflect.ValueOf(b)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.Struct {
+		if w := v.FieldByName("Workers"); w.IsValid() && !w.IsNil() {
+			if m := w.MethodByName("SetMaxParallelism"); m.IsValid() {
+				m.Call([]reflect.Value{reflect.ValueOf(n)})
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("option parallelism=%d: this Go backend has no worker pool to set", n)
 }
 
 var (
