@@ -92,4 +92,3 @@ func TestBoundedPoolDeadlocks(t *testing.T) {
 		t.Fatal("the default bounded pool with parallel ops finished: the deadlock did not reproduce")
 	}
 }
-

@@ -423,17 +423,28 @@ func Load(path string) (Experiment, error) {
 	default:
 		return Experiment{}, fmt.Errorf("experiment: %s: extension %q is not .json, .yaml or .yml", path, filepath.Ext(path))
 	}
-	if err := checkKeys(v, reflect.TypeOf(Experiment{}), ""); err != nil {
+	e, err := Decode(v)
+	if err != nil {
 		return fail(err)
 	}
-	if b, err = json.Marshal(v); err != nil {
-		return fail(err)
+	return e, nil
+}
+
+// Decode fills an experiment from a decoded JSON or YAML document (maps, lists, strings,
+// numbers), with the checks of Load: every key a field's JSON name, every number finite.
+func Decode(v any) (Experiment, error) {
+	if err := checkKeys(v, reflect.TypeOf(Experiment{}), ""); err != nil {
+		return Experiment{}, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Experiment{}, err
 	}
 	var e Experiment
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
-		return fail(err)
+		return Experiment{}, err
 	}
 	return e, nil
 }

@@ -33,6 +33,7 @@ Usage:
   workbench figures [flags]  run the figure recipes at a scale and export their figures
   workbench notebook run NOTEBOOK... [flags]  execute notebooks on their kernel, with parameters
   workbench notebook view NOTEBOOK... [flags] open notebooks in headless Chromium: figures shown, screenshots
+  workbench sweep plan|run|local|submit|status|collect|manifest -file SWEEP   sweeps: here, on Slurm, on Kubernetes
   workbench backend [install cpu|cuda13|cuda12]  the backend chosen and its capabilities; install a PJRT plugin on request
 
 Run "workbench <command> -help" for the flags of a command.
@@ -46,6 +47,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"figures":  figuresCmd,
 	"notebook": notebookCmd,
 	"backend":  backendCmd,
+	"sweep":    sweepCmd,
 }
 
 func main() {
@@ -63,7 +65,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	cmd, ok := commands[args[0]]
 	var err error
 	if !ok {
-		err = fmt.Errorf("unknown command %q, valid commands: backend, bench, eval, figures, notebook, plot, train", args[0])
+		err = fmt.Errorf("unknown command %q, valid commands: backend, bench, eval, figures, notebook, plot, sweep, train", args[0])
 	} else {
 		err = cmd(args[1:], stdout, stderr)
 	}
