@@ -67,8 +67,14 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// A signal ends `sweep run` at once, as a kill does (the run resumes from its checkpoint);
+	// the other subcommands stop what they started first.
+	ctx := context.Background()
+	if sub != "run" {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
 	switch sub {
 	case "plan":
 		fmt.Fprintf(stdout, "sweep %s: %d runs under %s\n", f.Name, len(runs), f.RootDir())
