@@ -34,7 +34,7 @@ type DecayOptions struct {
 func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 	checkFeatures(fq, fk, v)
 	g := fq.Graph()
-	bb, n, h, m := fq.Shape().Dim(0), fq.Shape().Dim(1), fq.Shape().Dim(2), fq.Shape().Dim(3)
+	bb, n, h := fq.Shape().Dim(0), fq.Shape().Dim(1), fq.Shape().Dim(2)
 	if b.Rank() != 2 || b.Shape().Dim(0) != h || b.Shape().Dim(1) != 2*n-1 {
 		panicf("kernelized.Decay: coefficients have shape %s, want [%d, %d]", b.Shape(), h, 2*n-1)
 	}
@@ -43,27 +43,10 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 	}
 	dt := fq.DType()
 	b, w, s = ConvertDType(b, dt), ConvertDType(w, dt), ConvertDType(s, dt)
-	chunk := opt.Chunk
-	if chunk <= 0 {
-		chunk = ChunkFor(n)
-	}
-	c := min(chunk, n)
-	nc := (n + c - 1) / c
-	np := nc * c
+	k := newChunking(n, opt.Chunk)
+	c, nc := k.c, k.nc
 	fk = maskKeys(fk, opt.KeyMask)
-	v1 := withOnes(v)
-	dv1 := v1.Shape().Dim(3)
-	pad := func(x *Node) *Node {
-		if np == n {
-			return x
-		}
-		d := x.Shape().Clone().Dimensions
-		d[1] = np - n
-		return Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), d...))}, 1)
-	}
-	fq5 := Reshape(pad(fq), bb, nc, c, h, m)
-	fk5 := Reshape(pad(fk), bb, nc, c, h, m)
-	v5 := Reshape(pad(v1), bb, nc, c, h, dv1)
+	fq5, fk5, v5 := k.split(fq), k.split(fk), k.split(withOnes(v))
 
 	// Inside a chunk: the exact coefficients of offsets -(C-1)..C-1, as [H, C, C].
 	b0 := Slice(b, AxisRange(), AxisRange(n-1, n)) // [H, 1]
@@ -82,11 +65,7 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 			o = Add(o, otherChunks(fq5, fk5, v5, w, s, true))
 		}
 	}
-	o = Reshape(o, bb, np, h, dv1)
-	if np > n {
-		o = Slice(o, AxisRange(), AxisRange(0, n))
-	}
-	out := ratio(o, 0)
+	out := ratio(k.join(o), 0)
 	if opt.KeyMask != nil {
 		seen := BroadcastToShape(Reshape(rowsWithKeys(opt.KeyMask, opt.Causal, 0), bb, n, 1, 1), out.Shape())
 		out = Where(seen, out, ZerosLike(out))

@@ -1,6 +1,8 @@
 package kernelized
 
 import (
+	"slices"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -51,27 +53,45 @@ func ChunkFor(n int) int {
 	return c
 }
 
-func causalChunks(fq, fk, v1 *Node, chunk int) *Node {
-	g := fq.Graph()
-	b, n, h, m := fq.Shape().Dim(0), fq.Shape().Dim(1), fq.Shape().Dim(2), fq.Shape().Dim(3)
-	dv1 := v1.Shape().Dim(3)
+// chunking splits the sequence axis of [B, n, H, d] tensors into nc chunks of c positions,
+// zero-padded at the end: the layout of the chunked forms (causalChunks, Decay).
+type chunking struct{ n, c, nc int }
+
+// newChunking uses chunks of length chunk (0: ChunkFor(n)), at most n.
+func newChunking(n, chunk int) chunking {
 	if chunk <= 0 {
 		chunk = ChunkFor(n)
 	}
 	c := min(chunk, n)
-	nc := (n + c - 1) / c
-	np := nc * c
-	pad := func(x *Node) *Node {
-		if np == n {
-			return x
-		}
-		d := x.Shape().Clone().Dimensions
-		d[1] = np - n
-		return Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), d...))}, 1)
+	return chunking{n: n, c: c, nc: (n + c - 1) / c}
+}
+
+// split returns x [B, n, H, d] as [B, nc, C, H, d].
+func (k chunking) split(x *Node) *Node {
+	d := x.Shape().Clone().Dimensions
+	if np := k.nc * k.c; np > k.n {
+		pad := slices.Clone(d)
+		pad[1] = np - k.n
+		x = Concatenate([]*Node{x, Zeros(x.Graph(), shapes.Make(x.DType(), pad...))}, 1)
 	}
-	fq5 := Reshape(pad(fq), b, nc, c, h, m)
-	fk5 := Reshape(pad(fk), b, nc, c, h, m)
-	v5 := Reshape(pad(v1), b, nc, c, h, dv1)
+	return Reshape(x, d[0], k.nc, k.c, d[2], d[3])
+}
+
+// join is the inverse of split: [B, nc, C, H, d] to [B, n, H, d].
+func (k chunking) join(x *Node) *Node {
+	d := x.Shape().Dimensions
+	x = Reshape(x, d[0], k.nc*k.c, d[3], d[4])
+	if k.nc*k.c > k.n {
+		x = Slice(x, AxisRange(), AxisRange(0, k.n))
+	}
+	return x
+}
+
+func causalChunks(fq, fk, v1 *Node, chunk int) *Node {
+	g := fq.Graph()
+	k := newChunking(fq.Shape().Dim(1), chunk)
+	c, nc := k.c, k.nc
+	fq5, fk5, v5 := k.split(fq), k.split(fk), k.split(v1)
 	a := DotGeneral(fq5, []int{4}, []int{0, 1, 3}, fk5, []int{4}, []int{0, 1, 3}) // [B, nc, H, C, C]
 	a = Mul(a, ConvertDType(Reshape(lowerTriangle(g, c, true), 1, 1, 1, c, c), a.DType()))
 	o := DotGeneral(a, []int{4}, []int{0, 1, 2}, v5, []int{2}, []int{0, 1, 3}) // [B, nc, H, C, dv+1]
@@ -81,12 +101,7 @@ func causalChunks(fq, fk, v1 *Node, chunk int) *Node {
 		s := DotGeneral(prev, []int{1}, nil, p, []int{1}, nil)                       // [nc, B, H, m, dv+1]
 		o = Add(o, DotGeneral(fq5, []int{4}, []int{0, 1, 3}, s, []int{3}, []int{1, 0, 2}))
 	}
-	o = TransposeAllAxes(o, 0, 1, 3, 2, 4) // [B, nc, C, H, dv+1]
-	o = Reshape(o, b, np, h, dv1)
-	if np > n {
-		o = Slice(o, AxisRange(), AxisRange(0, n))
-	}
-	return o
+	return k.join(TransposeAllAxes(o, 0, 1, 3, 2, 4)) // [B, nc, C, H, dv+1] -> [B, n, H, dv+1]
 }
 
 // lowerTriangle is the [n, n] 0/1 matrix of j <= i (inclusive) or j < i.
