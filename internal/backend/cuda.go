@@ -231,21 +231,6 @@ func preload(dirs []string) (loaded int, failed []string) {
 	return loaded, failed
 }
 
-// hasNvidiaGPU reports whether an NVIDIA device node exists or nvidia-smi lists a GPU.
-func hasNvidiaGPU() bool {
-	if m, _ := filepath.Glob("/dev/nvidia[0-9]*"); len(m) > 0 {
-		return true
-	}
-	path, err := exec.LookPath("nvidia-smi")
-	if err != nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "-L").Output()
-	return err == nil && strings.Contains(string(out), "GPU")
-}
-
 func isFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular()

@@ -8,6 +8,8 @@ func disableAutoInstall() {}
 
 func localPlugins() []string { return nil }
 
+func hasNvidiaGPU() bool { return false }
+
 func resolvePlugin(cfg string) (string, string, error) { return cfg, "", nil }
 
 // Install is not available without xla.

@@ -9,12 +9,16 @@ import (
 	"strings"
 
 	"github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/go-xla/installer"
 )
 
 // disableAutoInstall stops go-xla from downloading PJRT plugins.
 func disableAutoInstall() { xla.EnableAutoInstall(false) }
 
 // localPlugins lists PJRT plugins already installed on this machine.
+// hasNvidiaGPU is go-xla's check: an /dev/nvidia* device or nvidia-smi listing a GPU.
+func hasNvidiaGPU() bool { return installer.HasNvidiaGPU() }
+
 func localPlugins() []string {
 	disableAutoInstall()
 	return xla.GetAvailablePlugins()
