@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/attnbench/attnbench/internal/atomicfile"
 	"github.com/attnbench/attnbench/workbench/plots"
@@ -22,7 +23,7 @@ type Row struct {
 	Settings   []Setting       `json:"settings"`
 	State      string          `json:"state"` // done, diverged, running, failed, or "not started"
 	Step       int             `json:"step"`
-	FinalLoss  float64         `json:"final_loss"` // the last logged loss; NaN when none
+	FinalLoss  results.Float   `json:"final_loss"` // the last logged loss; NaN when none
 	Reason     string          `json:"reason,omitempty"`
 	Perplexity map[int]float64 `json:"perplexity,omitempty"` // by evaluation length (not windowed)
 	Accuracy   float64         `json:"accuracy,omitempty"`   // classification tasks: test accuracy
@@ -36,14 +37,14 @@ func Collect(f *File) ([]Row, error) {
 	}
 	var rows []Row
 	for _, r := range runs {
-		row := Row{Index: r.Index, Name: r.Name, Settings: r.Settings, State: "not started", FinalLoss: math.NaN()}
+		row := Row{Index: r.Index, Name: r.Name, Settings: r.Settings, State: "not started", FinalLoss: results.Float(math.NaN())}
 		if st, err := run.ReadStatus(r.Dir); err == nil {
 			row.State, row.Step, row.Reason = st.State, st.Step, st.Reason
 		} else if !os.IsNotExist(err) {
 			return nil, fmt.Errorf("sweep %s: run %s: %w", f.Name, r.Name, err)
 		}
 		if ms, err := results.ReadMetrics(r.Dir); err == nil && len(ms) > 0 {
-			row.FinalLoss = float64(ms[len(ms)-1].Loss)
+			row.FinalLoss = ms[len(ms)-1].Loss
 		}
 		if ev, err := results.ReadEval(r.Dir); err == nil {
 			for _, e := range ev {
@@ -69,14 +70,8 @@ func Collect(f *File) ([]Row, error) {
 // WriteTable writes rows as CSV (a path not ending in .json) or JSON, atomically: index, name,
 // one column per setting, state, step, final loss, reason, then perplexity by length.
 func WriteTable(path string, rows []Row) error {
-	if len(path) > 5 && path[len(path)-5:] == ".json" {
-		clean := slices.Clone(rows)
-		for i := range clean {
-			if math.IsNaN(clean[i].FinalLoss) {
-				clean[i].FinalLoss = 0
-			}
-		}
-		return atomicfile.WriteJSON(path, clean)
+	if strings.HasSuffix(path, ".json") {
+		return atomicfile.WriteJSON(path, rows)
 	}
 	var fields []string
 	var lengths []int
@@ -112,7 +107,7 @@ func WriteTable(path string, rows []Row) error {
 			}
 			rec = append(rec, v)
 		}
-		rec = append(rec, r.State, strconv.Itoa(r.Step), strconv.FormatFloat(r.FinalLoss, 'g', 6, 64), r.Reason, strconv.FormatFloat(r.Accuracy, 'g', 4, 64))
+		rec = append(rec, r.State, strconv.Itoa(r.Step), strconv.FormatFloat(float64(r.FinalLoss), 'g', 6, 64), r.Reason, strconv.FormatFloat(r.Accuracy, 'g', 4, 64))
 		for _, l := range lengths {
 			if p, ok := r.Perplexity[l]; ok {
 				rec = append(rec, strconv.FormatFloat(p, 'g', 6, 64))

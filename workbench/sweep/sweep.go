@@ -39,7 +39,8 @@ type File struct {
 	// Root is the directory of the sweeps; default runs/sweeps.
 	Root string `json:"root,omitempty"`
 
-	dir string // the sweep file's directory
+	dir  string // the sweep file's directory
+	runs []Run  // the expansion, once Load has validated it
 }
 
 // Variant is a named set of field values.
@@ -89,9 +90,11 @@ func Load(path string) (*File, error) {
 		return nil, fmt.Errorf("sweep: %s: %w", path, err)
 	}
 	f.dir = filepath.Dir(path)
-	if _, err := f.Runs(); err != nil {
+	runs, err := f.Runs()
+	if err != nil {
 		return nil, fmt.Errorf("sweep: %s: %w", path, err)
 	}
+	f.runs = runs
 	return &f, nil
 }
 
@@ -160,7 +163,11 @@ func (f *File) RootDir() string {
 
 // Runs expands the sweep: variants outermost, then the axes in order, the last fastest. Every run
 // is decoded and validated as an experiment file is; an error names the run and the field.
+// A loaded file returns the expansion Load made.
 func (f *File) Runs() ([]Run, error) {
+	if f.runs != nil {
+		return f.runs, nil
+	}
 	switch {
 	case !nameRE.MatchString(f.Name):
 		return nil, fmt.Errorf("name %q is invalid, want letters, digits, '.', '_' or '-' (it names a directory)", f.Name)
