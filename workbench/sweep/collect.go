@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/csv"
 	"fmt"
 	"math"
@@ -178,31 +179,34 @@ type NamedFigure struct {
 	Figure *plots.Figure
 }
 
-// PhaseFigures draws the phase diagram of a sweep with variants and numeric axes "optim.lr" and
-// "data.seq_len" (fraction of diverged runs over the other axes, e.g. seeds); none otherwise.
-func PhaseFigures(f *File, rows []Row) []NamedFigure {
-	cells := Phase(rows, "optim.lr", "data.seq_len")
+// PhaseFigures draws the phase diagram of a sweep with numeric axes "optim.lr" and
+// "data.seq_len" (fraction of diverged runs over the other axes, e.g. seeds, one panel per
+// variant); none for sweeps without both axes.
+func PhaseFigures(f *File, rows []Row) ([]NamedFigure, error) {
 	var pc []plots.PhaseCell
-	for _, c := range cells {
+	for _, c := range Phase(rows, "optim.lr", "data.seq_len") {
 		x, ok1 := toFloat(c.X)
 		y, ok2 := toFloat(c.Y)
 		if !ok1 || !ok2 {
-			return nil
+			return nil, fmt.Errorf("sweep %s: phase diagram: optim.lr %v and data.seq_len %v must be numbers", f.Name, c.X, c.Y)
 		}
 		pc = append(pc, plots.PhaseCell{Panel: c.Variant, X: x, Y: y, Runs: c.Runs, Diverged: c.Diverged})
 	}
 	if len(pc) == 0 {
-		return nil
+		return nil, nil
 	}
 	fig, err := plots.PhaseDiagram(pc, "Diverged runs, sweep "+f.Name, "peak learning rate", "training length (tokens)")
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	return []NamedFigure{{"phase", fig}}
+	return []NamedFigure{{"phase", fig}}, nil
 }
 
 func toFloat(v any) (float64, bool) {
 	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
 	case float64:
 		return x, true
 	case int64:

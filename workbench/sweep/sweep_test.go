@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -236,5 +237,26 @@ func TestK8sManifestDecodes(t *testing.T) {
 	}
 	if _, err := Manifest(f, "/abs/s.yaml", K8sOptions{}); err == nil || !strings.Contains(err.Error(), "relative") {
 		t.Errorf("absolute file: %v", err)
+	}
+}
+
+// TestPhaseFromLoadedSettings: settings as Load decodes them (json.Number) make a phase diagram,
+// seeds pooled, unfinished runs left out.
+func TestPhaseFromLoadedSettings(t *testing.T) {
+	row := func(v, lr, l, state string) Row {
+		return Row{State: state, Settings: []Setting{{"variant", v}, {"optim.lr", json.Number(lr)}, {"data.seq_len", json.Number(l)}, {"seed", json.Number("1")}}}
+	}
+	rows := []Row{row("prf", "0.01", "64", "diverged"), row("prf", "0.01", "64", "done"), row("prf", "0.1", "64", "diverged"),
+		row("rpe", "0.01", "64", "done"), row("rpe", "0.01", "64", "running")}
+	cells := Phase(rows, "optim.lr", "data.seq_len")
+	if len(cells) != 3 || cells[0].Runs != 2 || cells[0].Diverged != 1 || cells[1].Diverged != 1 || cells[2].Runs != 1 || cells[2].Diverged != 0 {
+		t.Fatalf("cells %+v", cells)
+	}
+	figs, err := PhaseFigures(&File{Name: "p"}, rows)
+	if err != nil || len(figs) != 1 || figs[0].Name != "phase" {
+		t.Fatalf("figures %v, %v", figs, err)
+	}
+	if figs, err := PhaseFigures(&File{Name: "p"}, []Row{{State: "done", Settings: []Setting{{"seed", json.Number("1")}}}}); err != nil || len(figs) != 0 {
+		t.Fatalf("a sweep without the axes: %v, %v", figs, err)
 	}
 }

@@ -190,7 +190,11 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}
-		for _, fig := range sweep.PhaseFigures(f, rows) {
+		figs, err := sweep.PhaseFigures(f, rows)
+		if err != nil {
+			return err
+		}
+		for _, fig := range figs {
 			files, err := fig.Figure.Export(dir, fig.Name)
 			if err != nil {
 				return err
