@@ -2,8 +2,8 @@ package sweep
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
