@@ -51,11 +51,11 @@ func faint(c color.Color, a uint8) color.Color {
 
 // dashes gives each series after the palette's length a distinct dash pattern.
 func dashes(i int) []vg.Length {
-	switch (i / len(Palette)) % 3 {
+	switch (i / len(Palette)) % 3 { // long dashes are a peer's (speed figures)
 	case 1:
-		return []vg.Length{vg.Points(6), vg.Points(3)}
-	case 2:
 		return []vg.Length{vg.Points(2), vg.Points(2)}
+	case 2:
+		return []vg.Length{vg.Points(6), vg.Points(2), vg.Points(2), vg.Points(2)}
 	}
 	return nil
 }
