@@ -53,7 +53,7 @@ type LocalOptions struct {
 	Threads int
 	// Command returns the process that runs index i (the workbench's `sweep run`).
 	Command func(i int) *exec.Cmd
-	// Progress receives one line when a run starts and one when it ends.
+	// Progress receives one line when a run starts and one when it ends; writes are serialized.
 	Progress io.Writer
 }
 
@@ -81,9 +81,12 @@ func Local(ctx context.Context, f *File, o LocalOptions) (failed []int, err erro
 	}
 	todo := Unfinished(runs)
 	jobs, threads := o.Plan(len(todo), runtime.NumCPU())
+	var sayMu sync.Mutex
 	say := func(format string, args ...any) {
 		if o.Progress != nil {
+			sayMu.Lock()
 			fmt.Fprintf(o.Progress, format+"\n", args...)
+			sayMu.Unlock()
 		}
 	}
 	say("sweep %s: %d runs, %d finished, %d to run, %d at a time with %d threads each", f.Name, len(runs), len(runs)-len(todo), len(todo), jobs, threads)

@@ -135,6 +135,11 @@ func TestLocalRunsEverythingOnceAndCollects(t *testing.T) {
 	var log strings.Builder
 	failed, err := Local(context.Background(), f, LocalOptions{Jobs: 2, Threads: 1, Command: childCommand(p), Progress: &log})
 	if err != nil || len(failed) > 0 {
+		runs, _ := f.Runs()
+		for _, i := range failed {
+			b, _ := os.ReadFile(filepath.Join(runs[i].Dir, "sweep.log"))
+			t.Logf("sweep.log of run %d:\n%s", i, b)
+		}
 		t.Fatalf("failed %v, %v\n%s", failed, err, log.String())
 	}
 	if !strings.Contains(log.String(), "4 to run, 2 at a time") || strings.Count(log.String(), ": done at step 6") != 4 {
