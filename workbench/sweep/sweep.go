@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,6 +55,9 @@ type Variant struct {
 type Axis struct {
 	Field  string `json:"field"`
 	Values []any  `json:"values"`
+	// With names fields set together with this one, one value per value of the axis (e.g.
+	// data.batch with data.seq_len, to keep the tokens per step). They do not enter run names.
+	With map[string][]any `json:"with,omitempty"`
 }
 
 // Run is one run of a sweep.
@@ -187,6 +191,14 @@ func (f *File) Runs() ([]Run, error) {
 				return nil, fmt.Errorf("axes[%d]: field %q is already axes[%d]", i, a.Field, j)
 			}
 		}
+		for _, w := range sortedKeys(a.With) {
+			switch {
+			case w == a.Field || w == "" || w == "variant":
+				return nil, fmt.Errorf("axes[%d]: with field %q is invalid, want another experiment field", i, w)
+			case len(a.With[w]) != len(a.Values):
+				return nil, fmt.Errorf("axes[%d]: with field %q has %d values, want one per value of %s (%d)", i, w, len(a.With[w]), a.Field, len(a.Values))
+			}
+		}
 	}
 	variants := f.Variants
 	if len(variants) == 0 {
@@ -218,6 +230,11 @@ func (f *File) Runs() ([]Run, error) {
 				val := a.Values[idx[ai]]
 				if err := setPath(doc, a.Field, deepCopy(val)); err != nil {
 					return nil, fmt.Errorf("axes[%d]: %w", ai, err)
+				}
+				for _, w := range sortedKeys(a.With) {
+					if err := setPath(doc, w, deepCopy(a.With[w][idx[ai]])); err != nil {
+						return nil, fmt.Errorf("axes[%d]: with: %w", ai, err)
+					}
 				}
 				settings = append(settings, Setting{a.Field, val})
 				parts = append(parts, shortName(a.Field)+"="+valueName(val))
@@ -338,13 +355,8 @@ func deepCopy(v any) any {
 	return v
 }
 
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // shortName is the last part of a field path ("optim.lr" -> "lr").

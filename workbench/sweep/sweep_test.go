@@ -82,6 +82,30 @@ axes:
 	}
 }
 
+func TestWithFieldsChangeTogether(t *testing.T) {
+	p := writeSweep(t, "name: w\nbase:"+tinyBase+"axes:\n  - {field: data.seq_len, values: [16, 64, 256], with: {data.batch: [16, 4, 1], optim.steps: [3, 2, 1]}}\n  - {field: seed, values: [1, 2]}\n")
+	f, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := f.Runs()
+	if len(runs) != 6 {
+		t.Fatalf("%d runs, want 6", len(runs))
+	}
+	for _, r := range runs {
+		e := r.Experiment
+		if e.Data.SeqLen*e.Data.Batch != 256 || e.Optim.Steps != map[int]int{16: 3, 64: 2, 256: 1}[e.Data.SeqLen] {
+			t.Errorf("%s: seq_len %d, batch %d, steps %d", r.Name, e.Data.SeqLen, e.Data.Batch, e.Optim.Steps)
+		}
+		if strings.Contains(r.Name, "batch") || len(r.Settings) != 2 {
+			t.Errorf("%s: settings %v, want only the axes' own fields", r.Name, r.Settings)
+		}
+	}
+	if runs[2].Name != "seq_len=64_seed=1" {
+		t.Errorf("run 2 is %s", runs[2].Name)
+	}
+}
+
 func TestBadSweepsNameTheProblem(t *testing.T) {
 	for _, c := range []struct{ body, want string }{
 		{"name: a b\nbase: {}\n", `name "a b" is invalid`},
@@ -93,6 +117,9 @@ func TestBadSweepsNameTheProblem(t *testing.T) {
 		{"name: s\nbase: {}\nbase_file: x.json\n", "both set"},
 		{"name: s\naxis: []\n", "axis"},
 		{"name: s\naxes:\n  - {field: seed.x, values: [1]}\n", "seed is a value"},
+		{"name: s\naxes:\n  - {field: data.seq_len, values: [16, 32], with: {data.batch: [4]}}\n", `with field "data.batch" has 1 values, want one per value of data.seq_len (2)`},
+		{"name: s\naxes:\n  - {field: data.seq_len, values: [16], with: {data.seq_len: [4]}}\n", `with field "data.seq_len" is invalid`},
+		{"name: s\naxes:\n  - {field: data.seq_len, values: [16], with: {data.batch: [0]}}\n", "data.batch"},
 	} {
 		p := writeSweep(t, c.body)
 		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), c.want) {
