@@ -18,6 +18,7 @@ import (
 	"github.com/attnbench/attnbench/workbench/plots"
 	"github.com/attnbench/attnbench/workbench/results"
 	"github.com/attnbench/attnbench/workbench/run"
+	"github.com/attnbench/attnbench/workbench/sweep"
 )
 
 // Scale is the size of a recipe.
@@ -81,6 +82,9 @@ type Env struct {
 	// Seeds, when > 0, replaces the scale's number of seeds of the recipes that sweep seeds
 	// (stability).
 	Seeds int
+	// RunSweep, when set, runs the unfinished runs of a sweep whose file is file (the workbench
+	// command: several processes at once); nil runs them one after another in this process.
+	RunSweep func(file string, f *sweep.File) error
 	// GPUSpeed is the speed.json written by the GPU check (.ci/gpu-check); when the file exists
 	// the speed recipe draws it beside this machine's results. "" draws none.
 	GPUSpeed string
@@ -99,6 +103,7 @@ type Recipe struct {
 var recipes = []Recipe{
 	{"quickstart", "a small KERPLE-log language model on prose: loss, perplexity by length, a sample, attention maps", Quickstart},
 	{"stability", "Luo et al. 2021: PRF attention without and with RPE over seeds at a high learning rate", Stability},
+	{"phase", "Luo et al. 2021: where PRF attention diverges, without and with RPE, over learning rate x length x seeds", Phase},
 	{"conversion", "Luo et al. 2021: a softmax-trained model evaluated with PRF attention, with and without RPE", Conversion},
 	{"speed", "time and peak memory of the attention layers against sequence length", Speed},
 	{"extrapolation", "KERPLE: perplexity against evaluation length per encoding, plain, windowed and per position", Extrapolation},

@@ -22,7 +22,7 @@ func TestEveryRecipeAtTinyScale(t *testing.T) {
 	if err := RunNamed(nil, env); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"quickstart-loss", "quickstart-attention-h0", "stability", "conversion", "speed-fwd", "speed-fwdbwd", "memory-fwd",
+	want := []string{"quickstart-loss", "quickstart-attention-h0", "stability", "phase", "conversion", "speed-fwd", "speed-fwdbwd", "memory-fwd",
 		"memory-fwdbwd", "extrapolation-code", "windowed-code", "position-code", "kernels-kerple_log", "kernels-alibi", "approximation",
 		"listops-loss", "recall"}
 	for _, name := range want {
@@ -36,12 +36,12 @@ func TestEveryRecipeAtTinyScale(t *testing.T) {
 	if shown != len(pngs) || shown < len(want) {
 		t.Errorf("%d figures shown, %d exported", shown, len(pngs))
 	}
-	for _, f := range []string{"stability-tiny/table.csv", "speed-tiny/speed.json", "extrapolation-tiny/code/table.csv"} {
+	for _, f := range []string{"stability-tiny/table.csv", "phase-tiny/table.csv", "phase-tiny/sweep.json", "speed-tiny/speed.json", "extrapolation-tiny/code/table.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, "runs", f)); err != nil {
 			t.Error(err)
 		}
 	}
-	for _, s := range []string{"final training loss", "perplexity by evaluation length", "recall accuracy", "majority"} {
+	for _, s := range []string{"final training loss", "perplexity by evaluation length", "recall accuracy", "majority", "prf-rpe    all:"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q", s)
 		}

@@ -190,12 +190,22 @@ func PhaseFigures(f *File, rows []Row) ([]NamedFigure, error) {
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("sweep %s: phase diagram: optim.lr %v and data.seq_len %v must be numbers", f.Name, c.X, c.Y)
 		}
-		pc = append(pc, plots.PhaseCell{Panel: c.Variant, X: x, Y: y, Runs: c.Runs, Diverged: c.Diverged})
+		panel := c.Variant
+		for _, v := range f.Variants {
+			if v.Name == c.Variant && v.Label != "" {
+				panel = v.Label
+			}
+		}
+		pc = append(pc, plots.PhaseCell{Panel: panel, X: x, Y: y, Runs: c.Runs, Diverged: c.Diverged})
 	}
 	if len(pc) == 0 {
 		return nil, nil
 	}
-	fig, err := plots.PhaseDiagram(pc, "Diverged runs, sweep "+f.Name, "peak learning rate", "training length (tokens)")
+	title := f.Title
+	if title == "" {
+		title = "Diverged runs, sweep " + f.Name
+	}
+	fig, err := plots.PhaseDiagram(pc, title, "peak learning rate", "training length (tokens)")
 	if err != nil {
 		return nil, err
 	}

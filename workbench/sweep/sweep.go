@@ -28,6 +28,8 @@ import (
 type File struct {
 	// Name names the sweep; its runs go under Root/Name.
 	Name string `json:"name"`
+	// Title is the title of the sweep's figures; default "Diverged runs, sweep <Name>".
+	Title string `json:"title,omitempty"`
 	// Base is the experiment every run starts from (any subset of its fields; the rest are
 	// experiment.Default's), or BaseFile names an experiment file relative to the sweep file.
 	Base     map[string]any `json:"base,omitempty"`
@@ -48,6 +50,8 @@ type File struct {
 type Variant struct {
 	Name string         `json:"name"`
 	Set  map[string]any `json:"set"`
+	// Label names the variant in figures; default Name.
+	Label string `json:"label,omitempty"`
 }
 
 // Axis is one field (a dotted path of JSON names, e.g. "optim.lr", "model.attention_params.m",
@@ -81,9 +85,19 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	v, err := decodeDoc(b, filepath.Ext(path))
+	f, err := Parse(b, filepath.Ext(path), filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse decodes and validates a sweep file's contents; ext (".json", ".yaml" or ".yml") names
+// the format and dir is the directory base_file is relative to.
+func Parse(b []byte, ext, dir string) (*File, error) {
+	v, err := decodeDoc(b, ext)
+	if err != nil {
+		return nil, err
 	}
 	raw, _ := json.Marshal(v)
 	var f File
@@ -91,15 +105,25 @@ func Load(path string) (*File, error) {
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("sweep: %s: %w", path, err)
+		return nil, err
 	}
-	f.dir = filepath.Dir(path)
+	f.dir = dir
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// Validate expands the sweep again (after its fields were changed) and keeps the expansion; the
+// error names the run and the field.
+func (f *File) Validate() error {
+	f.runs = nil
 	runs, err := f.Runs()
 	if err != nil {
-		return nil, fmt.Errorf("sweep: %s: %w", path, err)
+		return err
 	}
 	f.runs = runs
-	return &f, nil
+	return nil
 }
 
 func decodeDoc(b []byte, ext string) (any, error) {
@@ -272,6 +296,27 @@ func (f *File) Runs() ([]Run, error) {
 		}
 	}
 	return runs, nil
+}
+
+// Set sets a field of the base experiment (a dotted path, as in Axis.Field); call Validate after.
+func (f *File) Set(field string, v any) error {
+	if f.BaseFile != "" {
+		return fmt.Errorf("sweep %s: Set %s: the base is the file %s", f.Name, field, f.BaseFile)
+	}
+	if f.Base == nil {
+		f.Base = map[string]any{}
+	}
+	return setPath(f.Base, field, v)
+}
+
+// Axis returns the axis over field, nil if there is none.
+func (f *File) Axis(field string) *Axis {
+	for i := range f.Axes {
+		if f.Axes[i].Field == field {
+			return &f.Axes[i]
+		}
+	}
+	return nil
 }
 
 // baseDoc is the base experiment as a document: experiment.Default with Base (or BaseFile)

@@ -111,21 +111,7 @@ func sweepCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "sweep %s: run %d %s: %s at step %d\n", f.Name, r.Index, r.Name, res.Status.State, res.Status.Step)
 		return nil
 	case "local":
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		failed, err := sweep.Local(ctx, f, sweep.LocalOptions{Jobs: *jobs, Threads: *threads, Progress: stdout,
-			Command: func(i int) *exec.Cmd {
-				return exec.Command(exe, "sweep", "run", "-file", *file, "-index", strconv.Itoa(i))
-			}})
-		if err != nil {
-			return err
-		}
-		if len(failed) > 0 {
-			return fmt.Errorf("sweep %s: %d runs failed (indices %v); run the command again to resume them", f.Name, len(failed), failed)
-		}
-		return nil
+		return localSweep(ctx, f, *file, *jobs, *threads, stdout)
 	case "submit":
 		if *executor != "slurm" {
 			return fmt.Errorf("sweep submit: -executor %q is unknown, valid executors: slurm (sweep local runs here, sweep manifest writes a Kubernetes Job)", *executor)
@@ -221,3 +207,23 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// localSweep runs the unfinished runs of the sweep in file as processes of this program
+// (`workbench sweep run -index i`), jobs at a time.
+func localSweep(ctx context.Context, f *sweep.File, file string, jobs, threads int, stdout io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	failed, err := sweep.Local(ctx, f, sweep.LocalOptions{Jobs: jobs, Threads: threads, Progress: stdout,
+		Command: func(i int) *exec.Cmd {
+			return exec.Command(exe, "sweep", "run", "-file", file, "-index", strconv.Itoa(i))
+		}})
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("sweep %s: %d runs failed (indices %v); run the command again to resume them", f.Name, len(failed), failed)
+	}
+	return nil
+}
