@@ -261,3 +261,38 @@ func (m Map) DrawWeights(seed uint64, d int) ([]float64, error) {
 	w, _, err := m.draw("", d, 0)
 	return w, err
 }
+
+// KeyStep returns the features of the keys of one position, x [B, 1, H, d], as Keys gives them
+// inside a sequence but against a running stabiliser: mx [B, 1, H, 1] is the largest shift of
+// the keys seen so far (max w.x for PRF, |x|^2/2 for TRF; -inf before the first key). It returns
+// the features f = phi(x) e^{-mx'}, the new maximum mx' = max(mx, shift) and the factor
+// e^{mx - mx'} that rescales everything accumulated from earlier keys, so that every key shares
+// the stabiliser e^{-mx'}; the common factor cancels in the attention ratio. Without Stabilize
+// (or for ReLU and Maclaurin features, which have none) mx' = mx and the factor is 1. With Eps,
+// earlier keys' Eps shrinks with the factor: the sums differ from one stabiliser over the whole
+// sequence by at most Eps times the number of keys, relative to the largest feature.
+func (m Map) KeyStep(w, x, mx *Node) (f, next, rescale *Node) {
+	if !m.Stabilize || m.Kind == ReLU || m.Kind == Maclaurin {
+		return m.Keys(w, x), mx, OnesLike(mx)
+	}
+	r := x.Rank()
+	dash := DotGeneral(x, []int{r - 1}, nil, w, []int{1}, nil) // [B, 1, H, M]
+	sq := MulScalar(ReduceAndKeep(Square(x), ReduceSum, -1), 0.5)
+	var shift *Node
+	if m.Kind == TRF {
+		shift = sq
+	} else {
+		shift = ReduceAndKeep(dash, ReduceMax, -1)
+	}
+	next = StopGradient(Max(mx, shift))
+	rescale = Exp(Sub(mx, next))
+	if m.Kind == TRF {
+		scale := MulScalar(Exp(Sub(sq, next)), 1/math.Sqrt(float64(m.M)))
+		return Concatenate([]*Node{Mul(Sin(dash), scale), Mul(Cos(dash), scale)}, -1), next, rescale
+	}
+	f = Exp(Sub(Sub(dash, sq), next))
+	if m.Eps > 0 {
+		f = AddScalar(f, m.Eps)
+	}
+	return MulScalar(f, 1/math.Sqrt(float64(m.M))), next, rescale
+}

@@ -23,6 +23,8 @@ type ExpSum interface {
 	ExpTerms(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) (w, s *Node)
 	// ExpExact reports whether the sum is exact for every parameter value.
 	ExpExact() bool
+	// ExpCount is R of ExpTerms at length n.
+	ExpCount(n int) int
 }
 
 // ExpTerms of ALiBi: one term per head, w = 1, s = m_h. Exact.
@@ -33,6 +35,8 @@ func (a ALiBi) ExpTerms(_ *model.Scope, g *Graph, n int, dtype dtypes.DType) (w,
 }
 
 func (ALiBi) ExpExact() bool { return true }
+
+func (ALiBi) ExpCount(int) int { return 1 }
 
 // KerpleLogStep is the spacing h in log-rate of KerpleLog's exponential sum.
 const KerpleLogStep = 0.4
@@ -84,6 +88,9 @@ func lowerGammaP(a, x, lg *Node) (p, lead *Node) {
 }
 
 func (KerpleLog) ExpExact() bool { return false }
+
+// ExpCount is the grid's rates and the term below them.
+func (KerpleLog) ExpCount(n int) int { return len(kerpleLogGrid(n)) + 1 }
 
 // kerpleLogGrid returns the log-rates v_r of KerpleLog.ExpTerms for length n.
 func kerpleLogGrid(n int) []float64 {

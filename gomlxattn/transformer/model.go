@@ -151,13 +151,20 @@ func (m *Model) Logits(scope *model.Scope, tokens *Node, opt ForwardOptions) (*N
 		panicf("transformer: Logits needs a language model; this config is a classifier (Classes = %d)", m.Config.Classes)
 	}
 	out := m.Forward(scope, tokens, opt)
-	g := tokens.Graph()
+	return m.head(scope, out.Hidden), out
+}
+
+// head is the output layer on hidden states [..., D] -> [..., Vocab]: the embeddings
+// transposed when tied, else lm_head.
+func (m *Model) head(scope *model.Scope, hidden *Node) *Node {
+	g := hidden.Graph()
+	last := hidden.Rank() - 1
 	if m.Config.TiedOutput {
-		return DotGeneral(out.Hidden, []int{2}, nil, m.embeddings(scope, g), []int{1}, nil), out
+		return DotGeneral(hidden, []int{last}, nil, m.embeddings(scope, g), []int{1}, nil)
 	}
 	s := scope.In("lm_head").WithInitializer(initializer.RandomNormalFn(scope, 0.02))
 	w := s.VariableWithShape("weights", shapes.Make(m.DType, m.Config.Width, m.Config.Vocab))
-	return DotGeneral(out.Hidden, []int{2}, nil, w.NodeValue(g), []int{0}, nil), out
+	return DotGeneral(hidden, []int{last}, nil, w.NodeValue(g), []int{0}, nil)
 }
 
 // ClassLogits of the encoder classifier: mean of the final hidden states over real tokens,
