@@ -68,7 +68,7 @@ func TestSampleGreedyConsistent(t *testing.T) {
 	}
 }
 
-// A model that can step decodes with its recurrent state; its greedy text equals re-running the
+// A model that can step decodes with its recurrent state; its greedy text and logits equal re-running the
 // whole context for every token (the text stays within the training length, so the window sees
 // all of it), for ALiBi (exact) and KERPLE-log (its exponential sum), and sampling at a
 // temperature is deterministic for a seed.
@@ -90,16 +90,25 @@ func TestSampleRecurrentMatchesRerun(t *testing.T) {
 		}
 		ids, _ := r.Tok.Encode(nil, []byte("And the"))
 		rng := func() *rand.Rand { return rand.New(rand.NewPCG(3, 3)) }
-		a, err := sampleRecurrent(o, r.Store, r.Model, ids, 20, 0, rng())
+		a, la, err := sampleRecurrent(o, r.Store, r.Model, ids, 20, 0, rng())
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := sampleWindow(o, r.Store, r.Model, ids, 20, e.Data.SeqLen, 0, rng())
+		b, lb, err := sampleWindow(o, r.Store, r.Model, ids, 20, e.Data.SeqLen, 0, rng())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(a, b) || len(a) != 20 {
 			t.Errorf("%s: recurrent %v, re-run %v", pe, a, b)
+		}
+		worst := 0.0
+		for i := range la {
+			for v := range la[i] {
+				worst = math.Max(worst, math.Abs(float64(la[i][v]-lb[i][v]))/(1+math.Abs(float64(lb[i][v]))))
+			}
+		}
+		if worst > 5e-5 {
+			t.Errorf("%s: logits differ by %.2e (relative), want <= 5e-5", pe, worst)
 		}
 		s1, _ := Sample(dir, "And the", 50, 0.9, 4, o)
 		s2, _ := Sample(dir, "And the", 50, 0.9, 4, o)

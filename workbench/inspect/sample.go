@@ -42,9 +42,9 @@ func Sample(dir, prompt string, n int, temperature float64, seed uint64, o run.O
 	if n == 0 {
 		return "", nil
 	} else if m.CanStep() == nil {
-		out, err = sampleRecurrent(o, store, m, ids, n, temperature, rng)
+		out, _, err = sampleRecurrent(o, store, m, ids, n, temperature, rng)
 	} else {
-		out, err = sampleWindow(o, store, m, ids, n, e.Data.SeqLen, temperature, rng)
+		out, _, err = sampleWindow(o, store, m, ids, n, e.Data.SeqLen, temperature, rng)
 	}
 	if err != nil {
 		return "", err
@@ -52,55 +52,59 @@ func Sample(dir, prompt string, n int, temperature float64, seed uint64, o run.O
 	return tok.Decode(out)
 }
 
-// sampleWindow re-runs the last L tokens for every new one. One graph serves every step: the
-// context is right-padded to L (the model is causal, so padding after a position does not change
-// its logits) and the logits at the last real position are picked by a one-hot product (no
-// dynamic slicing needed).
-func sampleWindow(o run.Options, store *model.Store, m *transformer.Model, ids []int32, n, L int, temperature float64, rng *rand.Rand) ([]int32, error) {
+// sampleWindow re-runs the last L tokens for every new one and returns the new tokens with
+// their logits. One graph serves every step: the context is right-padded to L (the model is
+// causal, so padding after a position does not change its logits) and the logits at the last
+// real position are picked by a one-hot product (no dynamic slicing needed).
+func sampleWindow(o run.Options, store *model.Store, m *transformer.Model, ids []int32, n, L int, temperature float64, rng *rand.Rand) ([]int32, [][]float32, error) {
 	exec, err := model.NewExec(o.Backend, store, func(scope *model.Scope, t, pos *Node) *Node {
 		logits, _ := m.Logits(scope, t, transformer.ForwardOptions{}) // [1, L, V]
 		pick := OneHot(pos, L, logits.DType())                        // [L]
 		return DotGeneral(pick, []int{0}, nil, Reshape(logits, L, m.Config.Vocab), []int{0}, nil)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ids = slices.Clone(ids)
 	start := len(ids)
+	var all [][]float32
 	for range n {
 		ctx := ids[max(0, len(ids)-L):]
 		padded := make([]int32, L)
 		copy(padded, ctx)
 		out, err := exec.Exec(tensors.FromFlatDataAndDimensions(padded, 1, L), tensors.FromScalar(int32(len(ctx)-1)))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		logits := tensors.MustCopyFlatData[float32](out[0])
+		all = append(all, logits)
 		ids = append(ids, draw(rng, logits, temperature))
 	}
-	return ids[start:], nil
+	return ids[start:], all, nil
 }
 
 // sampleRecurrent feeds the prompt one token at a time through Model.Step, then draws n tokens,
-// each fed back: one graph, compiled once, whose cost per token does not grow with the text.
-func sampleRecurrent(o run.Options, store *model.Store, m *transformer.Model, ids []int32, n int, temperature float64, rng *rand.Rand) ([]int32, error) {
+// each fed back, and returns them with their logits: one graph, compiled once, whose cost per
+// token does not grow with the text.
+func sampleRecurrent(o run.Options, store *model.Store, m *transformer.Model, ids []int32, n int, temperature float64, rng *rand.Rand) ([]int32, [][]float32, error) {
 	total := len(ids) + n
 	zero, err := NewExec(o.Backend, func(g *Graph) []*Node { return m.StepState(g, 1, total) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	state, err := zero.Exec()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	step, err := model.NewExec(o.Backend, store, func(scope *model.Scope, in []*Node) []*Node {
 		logits, next := m.Step(scope, in[0], in[1:], total)
 		return append([]*Node{logits}, next...)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []int32
+	var all [][]float32
 	next := ids[0]
 	for i := range total - 1 {
 		args := []any{tensors.FromFlatDataAndDimensions([]int32{next}, 1)}
@@ -109,17 +113,19 @@ func sampleRecurrent(o run.Options, store *model.Store, m *transformer.Model, id
 		}
 		res, err := step.Exec(args...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		state = res[1:]
 		if i+1 < len(ids) {
 			next = ids[i+1] // still reading the prompt
 			continue
 		}
-		next = draw(rng, tensors.MustCopyFlatData[float32](res[0]), temperature)
+		logits := tensors.MustCopyFlatData[float32](res[0])
+		all = append(all, logits)
+		next = draw(rng, logits, temperature)
 		out = append(out, next)
 	}
-	return out, nil
+	return out, all, nil
 }
 
 // draw picks an index from softmax(logits/temperature), or the argmax for temperature 0.
