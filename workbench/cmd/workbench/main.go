@@ -2,6 +2,7 @@
 //
 //	workbench train   [flags]  train a language model in a run directory (resumes an interrupted run)
 //	workbench eval    [flags]  evaluate a run's last checkpoint at given lengths
+//	workbench sample  [flags]  continue a prompt with a trained run (recurrent state where the model has one)
 //	workbench bench   [flags]  time and memory of attention variants against sequence length
 //	workbench plot    [flags]  draw figures from run directories and speed results
 //	workbench figures [flags]  run the figure recipes at a scale and export their figures
@@ -28,6 +29,7 @@ const usage = `workbench: a research workbench for efficient attention with rela
 Usage:
   workbench train   [flags]  train a language model in a run directory (resumes an interrupted run)
   workbench eval    [flags]  evaluate a run's last checkpoint at given lengths (perplexity, CSV)
+  workbench sample  [flags]  continue a prompt with a trained run (recurrent state where the model has one)
   workbench bench   [flags]  time and memory of attention variants against sequence length
   workbench plot    [flags]  draw figures from run directories and speed results
   workbench figures [flags]  run the figure recipes at a scale and export their figures
@@ -42,6 +44,7 @@ Run "workbench <command> -help" for the flags of a command.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"train":    trainCmd,
 	"eval":     evalCmd,
+	"sample":   sampleCmd,
 	"bench":    benchCmd,
 	"plot":     plotCmd,
 	"figures":  figuresCmd,
@@ -65,7 +68,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	cmd, ok := commands[args[0]]
 	var err error
 	if !ok {
-		err = fmt.Errorf("unknown command %q, valid commands: backend, bench, eval, figures, notebook, plot, sweep, train", args[0])
+		err = fmt.Errorf("unknown command %q, valid commands: backend, bench, eval, figures, notebook, plot, sample, sweep, train", args[0])
 	} else {
 		err = cmd(args[1:], stdout, stderr)
 	}

@@ -48,6 +48,13 @@ func TestTrainRunsAndLearns(t *testing.T) {
 		t.Errorf("eval: exit %d, %s %s", code, out.String(), errb.String())
 	}
 	out.Reset()
+	if code := execute([]string{"sample", "-dir", dir, "-prompt", "func ", "-n", "12", "-temperature", "0"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "func ") || len(out.String()) != len("func ")+12+1 {
+		t.Errorf("sample: exit %d, %q %s", code, out.String(), errb.String())
+	}
+	if code := execute([]string{"sample", "-dir", dir, "-temperature", "-1"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "-temperature -1 is invalid") {
+		t.Errorf("sample -temperature -1: exit %d, stderr %q", code, errb.String())
+	}
+	out.Reset()
 	if code := execute([]string{"plot", "-runs", dir, "-out", filepath.Join(dir, "fig")}, &out, &errb); code != 0 {
 		t.Errorf("plot: exit %d: %s", code, errb.String())
 	}
