@@ -41,9 +41,9 @@ func PhaseSweep(s Scale, runs string, seeds int) (*sweep.File, error) {
 		err = set(f, "model.width", 16, "optim.steps", 4, "checkpoint_every", 2)
 	case Quick:
 		lr.Values = []any{0.03, 0.3}
-		length.Values, length.With = []any{64, 256}, map[string][]any{"data.batch": {8, 2}, "eval.lengths": {[]any{64}, []any{256}}}
+		length.Values, length.With = []any{64, 128}, map[string][]any{"data.batch": {8, 4}, "eval.lengths": {[]any{64}, []any{128}}}
 		seed.Values = []any{1, 2}
-		err = set(f, "optim.steps", 25, "checkpoint_every", 10)
+		err = set(f, "optim.steps", 20, "checkpoint_every", 10)
 	}
 	if err != nil {
 		return nil, err
