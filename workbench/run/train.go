@@ -78,11 +78,15 @@ type Result struct {
 // ReadStatus reads a run's status.json.
 func ReadStatus(dir string) (Status, error) {
 	var s Status
-	b, err := os.ReadFile(filepath.Join(dir, "status.json"))
+	path := filepath.Join(dir, "status.json")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return s, fmt.Errorf("run: %w", err)
 	}
-	return s, json.Unmarshal(b, &s)
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("run: %s is damaged: %w", path, err)
+	}
+	return s, nil
 }
 
 // Train runs (or resumes) the experiment in dir. A directory that holds a different experiment is

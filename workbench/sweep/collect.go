@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,13 +42,19 @@ func Collect(f *File) ([]Row, error) {
 		row := Row{Index: r.Index, Name: r.Name, Settings: r.Settings, State: "not started", FinalLoss: results.Float(math.NaN())}
 		if st, err := run.ReadStatus(r.Dir); err == nil {
 			row.State, row.Step, row.Reason = st.State, st.Step, st.Reason
-		} else if !os.IsNotExist(err) {
+		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("sweep %s: run %s: %w", f.Name, r.Name, err)
 		}
 		if ms, err := results.ReadMetrics(r.Dir); err == nil && len(ms) > 0 {
 			row.FinalLoss = ms[len(ms)-1].Loss
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("sweep %s: run %s: %w", f.Name, r.Name, err)
 		}
-		if ev, err := results.ReadEval(r.Dir); err == nil {
+		ev, err := results.ReadEval(r.Dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("sweep %s: run %s: %w", f.Name, r.Name, err)
+		}
+		if err == nil {
 			for _, e := range ev {
 				switch {
 				case e.Skipped != "" || e.Windowed:

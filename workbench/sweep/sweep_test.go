@@ -292,3 +292,33 @@ func TestPhaseFromLoadedSettings(t *testing.T) {
 		t.Fatalf("a sweep without the axes: %v, %v", figs, err)
 	}
 }
+
+// A run that has only started (its directory holds sweep.log) is not started yet; a damaged
+// status.json or eval.json is an error naming the file, never a silently dropped run.
+func TestCollectWhileRunning(t *testing.T) {
+	p := writeSweep(t, "name: c\nroot: ROOT\nbase:"+tinyBase+"axes:\n  - {field: seed, values: [1, 2, 3]}\n")
+	f, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := f.Runs()
+	for _, r := range runs {
+		if err := os.MkdirAll(r.Dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(runs[0].Dir, "sweep.log"), []byte("backend go\n"), 0o644)
+	rows, err := Collect(f)
+	if err != nil || len(rows) != 3 || rows[0].State != "not started" {
+		t.Fatalf("rows %+v, %v", rows, err)
+	}
+	os.WriteFile(filepath.Join(runs[1].Dir, "status.json"), []byte(`{"state": "do`), 0o644)
+	if _, err := Collect(f); err == nil || !strings.Contains(err.Error(), filepath.Join(runs[1].Dir, "status.json")) {
+		t.Fatalf("damaged status.json: %v", err)
+	}
+	os.WriteFile(filepath.Join(runs[1].Dir, "status.json"), []byte(`{"state": "done", "step": 6}`), 0o644)
+	os.WriteFile(filepath.Join(runs[1].Dir, "eval.json"), []byte(`[{"len`), 0o644)
+	if _, err := Collect(f); err == nil || !strings.Contains(err.Error(), filepath.Join(runs[1].Dir, "eval.json")) {
+		t.Fatalf("damaged eval.json: %v", err)
+	}
+}
