@@ -17,11 +17,12 @@ type PhaseCell struct {
 	Panel          string
 	X, Y           float64
 	Runs, Diverged int
+	Note           string // a second, smaller line under "k/n" (e.g. a median loss); "" for none
 }
 
 // PhaseDiagram draws the fraction of diverged runs as heatmaps side by side, one per panel (in
-// order of first appearance), over the sorted X and Y values, each cell labelled "k/n" and
-// shaded from white (none diverged) to dark red (all).
+// order of first appearance), over the sorted X and Y values, each cell labelled "k/n" (and its
+// Note below) and shaded from white (none diverged) to dark red (all).
 func PhaseDiagram(cells []PhaseCell, title, xlabel, ylabel string) (*Figure, error) {
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("plots: phase diagram has no cells")
@@ -44,12 +45,14 @@ func PhaseDiagram(cells []PhaseCell, title, xlabel, ylabel string) (*Figure, err
 	}
 	slices.Sort(xs)
 	slices.Sort(ys)
-	f := bareFigure(title, xlabel+"  (cell: diverged runs / runs)", ylabel)
-	f.Width = vg.Length(2.2*float64(len(panels))+1.2) * vg.Inch
+	f := bareFigure(title, xlabel, ylabel)
+	// Wide enough for the panels and for the title and x label (about 0.1 and 0.085 inch per
+	// character at their sizes).
+	f.Width = vg.Length(max(2.2*float64(len(panels))+1.2, 0.1*float64(len(title))+0.6, 0.085*float64(len(xlabel))+1.2)) * vg.Inch
 	f.Height = vg.Length(0.5*float64(len(ys))+1.8) * vg.Inch
 	gap := 1.0
 	col := func(p, xi int) float64 { return float64(p)*(float64(len(xs))+gap) + float64(xi) }
-	var labels plotter.XYLabels
+	var labels, notes plotter.XYLabels
 	for _, c := range cells {
 		p, xi, yi := slices.Index(panels, c.Panel), slices.Index(xs, c.X), slices.Index(ys, c.Y)
 		x0, y0 := col(p, xi), float64(yi)
@@ -62,18 +65,30 @@ func PhaseDiagram(cells []PhaseCell, title, xlabel, ylabel string) (*Figure, err
 		poly.LineStyle.Color = color.Gray{Y: 200}
 		poly.LineStyle.Width = vg.Points(0.5)
 		f.Add(poly)
-		labels.XYs = append(labels.XYs, plotter.XY{X: x0, Y: y0})
+		labels.XYs = append(labels.XYs, plotter.XY{X: x0, Y: y0 + 0.12})
 		labels.Labels = append(labels.Labels, fmt.Sprintf("%d/%d", c.Diverged, c.Runs))
+		if c.Note != "" {
+			notes.XYs = append(notes.XYs, plotter.XY{X: x0, Y: y0 - 0.2})
+			notes.Labels = append(notes.Labels, c.Note)
+		}
 	}
-	l, err := plotter.NewLabels(labels)
-	if err != nil {
-		return nil, err
+	for _, lb := range []struct {
+		xy   plotter.XYLabels
+		size float64
+	}{{labels, 9}, {notes, 7}} {
+		if len(lb.xy.XYs) == 0 {
+			continue
+		}
+		l, err := plotter.NewLabels(lb.xy)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.TextStyle {
+			l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
+			l.TextStyle[i].Font.Size = vg.Points(lb.size)
+		}
+		f.Add(l)
 	}
-	for i := range l.TextStyle {
-		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
-		l.TextStyle[i].Font.Size = vg.Points(9)
-	}
-	f.Add(l)
 	var xt, yt []plot.Tick
 	for p, name := range panels {
 		for xi, x := range xs {

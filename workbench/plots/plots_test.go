@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/attnbench/attnbench/workbench/results"
 
@@ -64,7 +65,19 @@ func synthetic() map[string]func() (*Figure, error) {
 		}
 	}
 	return map[string]func() (*Figure, error){
-		"stability":     func() (*Figure, error) { return Stability(curves, "Stability") },
+		"stability": func() (*Figure, error) { return Stability(curves, "Stability") },
+		"phase": func() (*Figure, error) {
+			var cells []PhaseCell
+			for _, p := range []string{"PRF", "PRF + RPE"} {
+				for _, lr := range []float64{0.01, 0.1, 0.3} {
+					for _, l := range []float64{64, 1024} {
+						k := rng.IntN(5)
+						cells = append(cells, PhaseCell{Panel: p, X: lr, Y: l, Runs: 4, Diverged: k, Note: fmt.Sprintf("%.2f", 3*rng.Float64())})
+					}
+				}
+			}
+			return PhaseDiagram(cells, "Diverged runs", "peak learning rate (cell: diverged / runs)", "length")
+		},
 		"speed":         func() (*Figure, error) { return Speed(rs, "fwdbwd", "Speed") },
 		"memory":        func() (*Figure, error) { return Memory(rs, "fwdbwd", "Memory") },
 		"extrapolation": func() (*Figure, error) { return Extrapolation(ext, 512, "Extrapolation") },
@@ -132,6 +145,12 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := AttentionMap([][]float64{{1, 2}, {3}}, "x"); err == nil {
 		t.Error("ragged map accepted")
+	}
+	if _, err := PhaseDiagram([]PhaseCell{{Panel: "a", X: 1, Y: 1, Runs: 2, Diverged: 3}}, "x", "x", "y"); err == nil || !strings.Contains(err.Error(), "3 of 2") {
+		t.Errorf("3 of 2 runs diverged: %v", err)
+	}
+	if _, err := PhaseDiagram(nil, "x", "x", "y"); err == nil {
+		t.Error("empty phase diagram accepted")
 	}
 	f, _ := Kernels([]results.Series{{Label: "a", X: []float64{0, 1}, Y: []float64{0, -1}}}, "k")
 	if _, err := f.Export(t.TempDir(), "../escape"); err == nil {

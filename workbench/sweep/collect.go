@@ -135,6 +135,20 @@ type Cell struct {
 	X, Y     any // the values of the diagram's two fields
 	Runs     int
 	Diverged int
+	Losses   []float64 // the final training losses of the runs that did not diverge
+}
+
+// MedianLoss is the median of Losses, NaN when every run diverged.
+func (c Cell) MedianLoss() float64 {
+	if len(c.Losses) == 0 {
+		return math.NaN()
+	}
+	l := slices.Sorted(slices.Values(c.Losses))
+	if n := len(l); n%2 == 1 {
+		return l[n/2]
+	} else {
+		return (l[n/2-1] + l[n/2]) / 2
+	}
 }
 
 // Phase groups rows by variant and the values of fields x and y, counting diverged runs (the
@@ -175,6 +189,8 @@ func Phase(rows []Row, x, y string) []Cell {
 		cells[i].Runs++
 		if r.State == "diverged" {
 			cells[i].Diverged++
+		} else if l := float64(r.FinalLoss); !math.IsNaN(l) {
+			cells[i].Losses = append(cells[i].Losses, l)
 		}
 	}
 	return cells
@@ -187,8 +203,8 @@ type NamedFigure struct {
 }
 
 // PhaseFigures draws the phase diagram of a sweep with numeric axes "optim.lr" and
-// "data.seq_len" (fraction of diverged runs over the other axes, e.g. seeds, one panel per
-// variant); none for sweeps without both axes.
+// "data.seq_len" (fraction of diverged runs over the other axes, e.g. seeds, and the median final
+// loss of the rest, one panel per variant); none for sweeps without both axes.
 func PhaseFigures(f *File, rows []Row) ([]NamedFigure, error) {
 	var pc []plots.PhaseCell
 	for _, c := range Phase(rows, "optim.lr", "data.seq_len") {
@@ -203,7 +219,11 @@ func PhaseFigures(f *File, rows []Row) ([]NamedFigure, error) {
 				panel = v.Label
 			}
 		}
-		pc = append(pc, plots.PhaseCell{Panel: panel, X: x, Y: y, Runs: c.Runs, Diverged: c.Diverged})
+		note := ""
+		if l := c.MedianLoss(); !math.IsNaN(l) {
+			note = fmt.Sprintf("%.2f", l)
+		}
+		pc = append(pc, plots.PhaseCell{Panel: panel, X: x, Y: y, Runs: c.Runs, Diverged: c.Diverged, Note: note})
 	}
 	if len(pc) == 0 {
 		return nil, nil
@@ -212,7 +232,7 @@ func PhaseFigures(f *File, rows []Row) ([]NamedFigure, error) {
 	if title == "" {
 		title = "Diverged runs, sweep " + f.Name
 	}
-	fig, err := plots.PhaseDiagram(pc, title, "peak learning rate", "training length (tokens)")
+	fig, err := plots.PhaseDiagram(pc, title, "peak learning rate  (cell: diverged runs / runs; below, median final loss of the others)", "training length (tokens)")
 	if err != nil {
 		return nil, err
 	}
