@@ -24,6 +24,9 @@ import (
 	"github.com/attnbench/attnbench/workbench/experiment"
 )
 
+// MaxRuns bounds the runs of one sweep file.
+const MaxRuns = 100000
+
 // File is a sweep file (JSON or YAML).
 type File struct {
 	// Name names the sweep; its runs go under Root/Name.
@@ -227,6 +230,15 @@ func (f *File) Runs() ([]Run, error) {
 	variants := f.Variants
 	if len(variants) == 0 {
 		variants = []Variant{{}}
+	}
+	total := len(variants)
+	for _, a := range f.Axes {
+		if total *= len(a.Values); total > MaxRuns {
+			break
+		}
+	}
+	if total > MaxRuns {
+		return nil, fmt.Errorf("the variants and axes expand to more than %d runs (MaxRuns); split the sweep", MaxRuns)
 	}
 	for i, v := range f.Variants {
 		if !nameRE.MatchString(v.Name) || slices.ContainsFunc(f.Variants[:i], func(o Variant) bool { return o.Name == v.Name }) {

@@ -120,6 +120,7 @@ func TestBadSweepsNameTheProblem(t *testing.T) {
 		{"name: s\naxes:\n  - {field: data.seq_len, values: [16, 32], with: {data.batch: [4]}}\n", `with field "data.batch" has 1 values, want one per value of data.seq_len (2)`},
 		{"name: s\naxes:\n  - {field: data.seq_len, values: [16], with: {data.seq_len: [4]}}\n", `with field "data.seq_len" is invalid`},
 		{"name: s\naxes:\n  - {field: data.seq_len, values: [16], with: {data.batch: [0]}}\n", "data.batch"},
+		{"name: s\naxes:\n  - {field: seed, values: [" + strings.Repeat("1, ", 400) + "1]}\n  - {field: model.width, values: [" + strings.Repeat("16, ", 400) + "16]}\n", "more than 100000 runs"},
 	} {
 		p := writeSweep(t, c.body)
 		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), c.want) {
