@@ -22,7 +22,7 @@ func TestPhaseSweepAtEveryScale(t *testing.T) {
 		if len(f.Variants) != 4 || len(runs) != 4*lrs*lens*seeds || lrs < 2 || lens < 2 {
 			t.Fatalf("%s: %d variants, %d runs for %d x %d x %d", s, len(f.Variants), len(runs), lrs, lens, seeds)
 		}
-		if s == Full && (seeds < 4 || lens < 3 || lrs < 4) {
+		if s == Full && (seeds < 4 || lens < 3 || lrs < 3) {
 			t.Errorf("full scale: %d seeds, %d lengths, %d learning rates", seeds, lens, lrs)
 		}
 		tokens := runs[0].Experiment.Data.SeqLen * runs[0].Experiment.Data.Batch
