@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/attnbench/attnbench/internal/atomicfile"
+	"github.com/attnbench/attnbench/workbench/results"
 	"github.com/attnbench/attnbench/workbench/sweep"
 )
 
@@ -103,13 +104,31 @@ func Phase(env Env) error {
 			return err
 		}
 	} else {
+		// One progress bar for the whole sweep (a notebook's), or one line per run.
+		var bar func(results.Metric)
+		if env.Progress != nil {
+			total := 0
+			for _, i := range todo {
+				total += runs[i].Experiment.Optim.Steps
+			}
+			bar = env.Progress("sweep "+f.Name, total)
+		}
+		offset := 0
 		for _, i := range todo {
 			r := runs[i]
-			res, err := sweep.RunIndex(f, i, env.optionsFor(r.Name, r.Experiment.Optim.Steps))
+			o := env.options()
+			if bar != nil {
+				off := offset
+				o.OnStep = func(m results.Metric) { m.Step += off; bar(m) }
+			}
+			res, err := sweep.RunIndex(f, i, o)
 			if err != nil {
 				return fmt.Errorf("run %s: %w", r.Name, err)
 			}
-			env.printf("[%d/%d] %-36s %-8s at step %d\n", i, len(runs)-1, r.Name, res.Status.State, res.Status.Step)
+			offset += r.Experiment.Optim.Steps
+			if bar == nil || res.Status.State != "done" {
+				env.printf("[%d/%d] %-36s %-8s at step %d\n", i, len(runs)-1, r.Name, res.Status.State, res.Status.Step)
+			}
 		}
 	}
 	rows, err := sweep.Collect(f)

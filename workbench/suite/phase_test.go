@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/attnbench/attnbench/internal/testrun"
+	"github.com/attnbench/attnbench/workbench/results"
 	"github.com/attnbench/attnbench/workbench/sweep"
 )
 
@@ -81,6 +82,19 @@ func TestPhaseWritesItsSweepFile(t *testing.T) {
 	}
 	if err := Phase(env); err != nil {
 		t.Fatal(err)
+	}
+	// In a notebook (Env.Progress) one bar counts the steps of every run.
+	env2 := Env{Backend: env.Backend, Scale: Tiny, Runs: t.TempDir()}
+	var bars, last int
+	env2.Progress = func(name string, steps int) func(results.Metric) {
+		bars++
+		return func(m results.Metric) { last = m.Step }
+	}
+	if err := Phase(env2); err != nil {
+		t.Fatal(err)
+	}
+	if runs, _ := f.Runs(); bars != 1 || last != len(runs)*runs[0].Experiment.Optim.Steps {
+		t.Errorf("%d progress bars, last step %d, want 1 bar to %d", bars, last, len(runs)*runs[0].Experiment.Optim.Steps)
 	}
 	// Everything finished: a second call runs nothing.
 	if err := Phase(env); err != nil || calls != 1 {
