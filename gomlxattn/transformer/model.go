@@ -103,10 +103,7 @@ func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Ou
 			out.Probs = append(out.Probs, probs)
 		}
 		x = Add(x, layers.DropoutStatic(ls, h, c.Dropout))
-		h = norm.LayerNorm(ls.In("ln_mlp"), x, -1).Epsilon(1e-5).Done()
-		h = activation.Gelu(m.dense(ls.In("mlp_in"), h, c.MLPWidth(), 0.02))
-		h = m.dense(ls.In("mlp_out"), h, c.Width, m.outStd())
-		x = Add(x, layers.DropoutStatic(ls, h, c.Dropout))
+		x = Add(x, layers.DropoutStatic(ls, m.mlp(ls, x), c.Dropout))
 	}
 	out.Hidden = norm.LayerNorm(scope.In("ln_final"), x, -1).Epsilon(1e-5).Done()
 	return out
@@ -116,13 +113,27 @@ func (m *Model) Forward(scope *model.Scope, tokens *Node, opt ForwardOptions) Ou
 func (m *Model) selfAttention(scope *model.Scope, x *Node, bias *posenc.Bias, opt attention.Options) (*Node, *Node) {
 	c := m.Config
 	b, t := x.Shape().Dim(0), x.Shape().Dim(1)
-	split := func(y *Node) *Node { return Reshape(y, b, t, c.Heads, c.HeadDim()) }
-	q := split(m.dense(scope.In("query"), x, c.Width, 0.02))
-	k := split(m.dense(scope.In("key"), x, c.Width, 0.02))
-	v := split(m.dense(scope.In("value"), x, c.Width, 0.02))
+	q, k, v := m.qkv(scope, x)
 	out, probs := m.Layer.Attend(scope, q, k, v, bias, opt)
 	out = Reshape(out, b, t, c.Width)
 	return m.dense(scope.In("output"), out, c.Width, m.outStd()), probs
+}
+
+// qkv projects x [..., D] to queries, keys and values [..., H, Dh].
+func (m *Model) qkv(scope *model.Scope, x *Node) (q, k, v *Node) {
+	c := m.Config
+	dims := append(x.Shape().Clone().Dimensions[:x.Rank()-1], c.Heads, c.HeadDim())
+	split := func(y *Node) *Node { return Reshape(y, dims...) }
+	return split(m.dense(scope.In("query"), x, c.Width, 0.02)), split(m.dense(scope.In("key"), x, c.Width, 0.02)),
+		split(m.dense(scope.In("value"), x, c.Width, 0.02))
+}
+
+// mlp is a block's feed-forward branch on x [..., D]: LayerNorm, dense, GELU, dense.
+func (m *Model) mlp(ls *model.Scope, x *Node) *Node {
+	c := m.Config
+	h := norm.LayerNorm(ls.In("ln_mlp"), x, -1).Epsilon(1e-5).Done()
+	h = activation.Gelu(m.dense(ls.In("mlp_in"), h, c.MLPWidth(), 0.02))
+	return m.dense(ls.In("mlp_out"), h, c.Width, m.outStd())
 }
 
 // embeddings returns the token table [Vocab, D], N(0, 0.02^2) at init; the tied output layer

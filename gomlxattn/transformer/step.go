@@ -5,7 +5,6 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -69,16 +68,11 @@ func (m *Model) Step(scope *model.Scope, tokens *Node, state []*Node, n int) (*N
 		}
 		h := norm.LayerNorm(ls.In("ln_attn"), x, -1).Epsilon(1e-5).Done()
 		as := ls.In("attn")
-		split := func(y *Node) *Node { return Reshape(y, b, c.Heads, c.HeadDim()) }
-		q := split(m.dense(as.In("query"), h, c.Width, 0.02))
-		k := split(m.dense(as.In("key"), h, c.Width, 0.02))
-		v := split(m.dense(as.In("value"), h, c.Width, 0.02))
+		q, k, v := m.qkv(as, h) // [B, H, Dh]
 		out, st := m.Layer.Step(as, q, k, v, w, s, state[l*per:(l+1)*per], 0)
 		next = append(next, st...)
 		x = Add(x, m.dense(as.In("output"), Reshape(out, b, c.Width), c.Width, m.outStd()))
-		h = norm.LayerNorm(ls.In("ln_mlp"), x, -1).Epsilon(1e-5).Done()
-		h = activation.Gelu(m.dense(ls.In("mlp_in"), h, c.MLPWidth(), 0.02))
-		x = Add(x, m.dense(ls.In("mlp_out"), h, c.Width, m.outStd()))
+		x = Add(x, m.mlp(ls, x))
 	}
 	hidden := norm.LayerNorm(scope.In("ln_final"), x, -1).Epsilon(1e-5).Done()
 	return m.head(scope, hidden), next
