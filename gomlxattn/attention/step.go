@@ -36,7 +36,7 @@ func (l *Layer) CanStep() error {
 	if l.Family == posenc.FamilyNone {
 		return nil
 	}
-	if _, ok := l.Encoding.(posenc.ExpSum); !ok || l.Family != posenc.FamilyRelative {
+	if l.expSum() == nil {
 		return fmt.Errorf("posenc %s is not a sum of decaying exponentials of the distance; recurrent steps need none, alibi or kerple_log", l.Encoding.Name())
 	}
 	return nil
@@ -46,7 +46,7 @@ func (l *Layer) CanStep() error {
 // (KERPLE-log's grid depends on n), from scope.In(BiasScope) as Bias reads them; without an
 // encoding one term, w = 1 and s = 0 (every c_d = 1: plain linear attention).
 func (l *Layer) StepTerms(scope *model.Scope, g *Graph, heads, n int, dtype dtypes.DType) (w, s *Node) {
-	if es, ok := l.Encoding.(posenc.ExpSum); ok && l.Family == posenc.FamilyRelative {
+	if es := l.expSum(); es != nil {
 		return es.ExpTerms(scope.In(BiasScope), g, n, dtype)
 	}
 	return Ones(g, shapes.Make(dtype, heads, 1)), Zeros(g, shapes.Make(dtype, heads, 1))
@@ -54,10 +54,18 @@ func (l *Layer) StepTerms(scope *model.Scope, g *Graph, heads, n int, dtype dtyp
 
 // StepTermCount is R of StepTerms for contexts up to n positions.
 func (l *Layer) StepTermCount(n int) int {
-	if es, ok := l.Encoding.(posenc.ExpSum); ok && l.Family == posenc.FamilyRelative {
+	if es := l.expSum(); es != nil {
 		return es.ExpCount(n)
 	}
 	return 1
+}
+
+// expSum is the layer's relative encoding as an exponential sum, nil if it is none.
+func (l *Layer) expSum() posenc.ExpSum {
+	if es, ok := l.Encoding.(posenc.ExpSum); ok && l.Family == posenc.FamilyRelative {
+		return es
+	}
+	return nil
 }
 
 // StepState is the mechanism's zero state (CanStep must hold).

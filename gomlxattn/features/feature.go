@@ -212,8 +212,7 @@ func (m Map) apply(w, x *Node, query bool) *Node {
 		default:
 			scale = Exp(sq)
 		}
-		scale = MulScalar(scale, 1/math.Sqrt(float64(m.M)))
-		return Concatenate([]*Node{Mul(Sin(dash), scale), Mul(Cos(dash), scale)}, -1)
+		return m.trf(dash, scale)
 	}
 	diag := MulScalar(ReduceAndKeep(Square(x), ReduceSum, -1), 0.5)
 	z := Sub(dash, diag)
@@ -224,6 +223,17 @@ func (m Map) apply(w, x *Node, query bool) *Node {
 			z = Sub(z, StopGradient(ReduceAndKeep(dash, ReduceMax, 1, r-1)))
 		}
 	}
+	return m.prf(z)
+}
+
+// trf is [sin w.x, cos w.x] scale / sqrt(M).
+func (m Map) trf(dash, scale *Node) *Node {
+	scale = MulScalar(scale, 1/math.Sqrt(float64(m.M)))
+	return Concatenate([]*Node{Mul(Sin(dash), scale), Mul(Cos(dash), scale)}, -1)
+}
+
+// prf is (exp(z) + Eps) / sqrt(M) for z = w.x - |x|^2/2 - shift.
+func (m Map) prf(z *Node) *Node {
 	f := Exp(z)
 	if m.Eps > 0 {
 		f = AddScalar(f, m.Eps)
@@ -287,12 +297,7 @@ func (m Map) KeyStep(w, x, mx *Node) (f, next, rescale *Node) {
 	next = StopGradient(Max(mx, shift))
 	rescale = Exp(Sub(mx, next))
 	if m.Kind == TRF {
-		scale := MulScalar(Exp(Sub(sq, next)), 1/math.Sqrt(float64(m.M)))
-		return Concatenate([]*Node{Mul(Sin(dash), scale), Mul(Cos(dash), scale)}, -1), next, rescale
+		return m.trf(dash, Exp(Sub(sq, next))), next, rescale
 	}
-	f = Exp(Sub(Sub(dash, sq), next))
-	if m.Eps > 0 {
-		f = AddScalar(f, m.Eps)
-	}
-	return MulScalar(f, 1/math.Sqrt(float64(m.M))), next, rescale
+	return m.prf(Sub(Sub(dash, sq), next)), next, rescale
 }
