@@ -99,36 +99,15 @@ func Phase(env Env) error {
 	runs, _ := f.Runs()
 	todo := sweep.Unfinished(runs)
 	env.printf("sweep %s: %d runs, %d to run; sweep file %s\n", f.Name, len(runs), len(todo), file)
-	if env.RunSweep != nil && len(todo) > 0 {
+	switch {
+	case len(todo) == 0:
+	case env.RunSweep != nil:
 		if err := env.RunSweep(file, f); err != nil {
 			return err
 		}
-	} else {
-		// One progress bar for the whole sweep (a notebook's), or one line per run.
-		var bar func(results.Metric)
-		if env.Progress != nil {
-			total := 0
-			for _, i := range todo {
-				total += runs[i].Experiment.Optim.Steps
-			}
-			bar = env.Progress("sweep "+f.Name, total)
-		}
-		offset := 0
-		for _, i := range todo {
-			r := runs[i]
-			o := env.options()
-			if bar != nil {
-				off := offset
-				o.OnStep = func(m results.Metric) { m.Step += off; bar(m) }
-			}
-			res, err := sweep.RunIndex(f, i, o)
-			if err != nil {
-				return fmt.Errorf("run %s: %w", r.Name, err)
-			}
-			offset += r.Experiment.Optim.Steps
-			if bar == nil || res.Status.State != "done" {
-				env.printf("[%d/%d] %-36s %-8s at step %d\n", i, len(runs)-1, r.Name, res.Status.State, res.Status.Step)
-			}
+	default:
+		if err := runInProcess(env, f, runs, todo); err != nil {
+			return err
 		}
 	}
 	rows, err := sweep.Collect(f)
@@ -151,15 +130,49 @@ func Phase(env Env) error {
 	return nil
 }
 
+// runInProcess trains the runs todo one after another: under one progress bar for the whole
+// sweep (a notebook's), or with one line per run.
+func runInProcess(env Env, f *sweep.File, runs []sweep.Run, todo []int) error {
+	var bar func(results.Metric)
+	if env.Progress != nil {
+		total := 0
+		for _, i := range todo {
+			total += runs[i].Experiment.Optim.Steps
+		}
+		bar = env.Progress("sweep "+f.Name, total)
+	}
+	offset := 0
+	for _, i := range todo {
+		r := runs[i]
+		o := env.options()
+		if bar != nil {
+			off := offset
+			o.OnStep = func(m results.Metric) { m.Step += off; bar(m) }
+		}
+		res, err := sweep.RunIndex(f, i, o)
+		if err != nil {
+			return fmt.Errorf("run %s: %w", r.Name, err)
+		}
+		offset += r.Experiment.Optim.Steps
+		if bar == nil || res.Status.State != "done" {
+			env.printf("[%d/%d] %-36s %-8s at step %d\n", i, len(runs)-1, r.Name, res.Status.State, res.Status.Step)
+		}
+	}
+	return nil
+}
+
 // printPhase prints diverged/runs per variant, learning rate and length.
 func printPhase(env Env, f *sweep.File, rows []sweep.Row) {
-	cells := sweep.Phase(rows, "optim.lr", "data.seq_len")
+	type key struct{ v, x, y string }
+	byKey := map[key]sweep.Cell{}
 	var lrs, lengths []string
-	for _, c := range cells {
-		if x := fmt.Sprint(c.X); !slices.Contains(lrs, x) {
+	for _, c := range sweep.Phase(rows, "optim.lr", "data.seq_len") {
+		x, y := fmt.Sprint(c.X), fmt.Sprint(c.Y)
+		byKey[key{c.Variant, x, y}] = c
+		if !slices.Contains(lrs, x) {
 			lrs = append(lrs, x)
 		}
-		if y := fmt.Sprint(c.Y); !slices.Contains(lengths, y) {
+		if !slices.Contains(lengths, y) {
 			lengths = append(lengths, y)
 		}
 	}
@@ -169,14 +182,13 @@ func printPhase(env Env, f *sweep.File, rows []sweep.Row) {
 		for _, y := range lengths {
 			env.printf("%-10s L=%-5s", v.Name, y)
 			for _, x := range lrs {
-				cell := "  -  "
-				for _, c := range cells {
-					if c.Variant == v.Name && fmt.Sprint(c.X) == x && fmt.Sprint(c.Y) == y {
-						cell = fmt.Sprintf("%2d/%-2d", c.Diverged, c.Runs)
-						total, div = total+c.Runs, div+c.Diverged
-					}
+				c, ok := byKey[key{v.Name, x, y}]
+				if !ok {
+					env.printf("    -  ")
+					continue
 				}
-				env.printf("  %s", cell)
+				env.printf("  %2d/%-2d", c.Diverged, c.Runs)
+				total, div = total+c.Runs, div+c.Diverged
 			}
 			env.printf("\n")
 		}
