@@ -47,7 +47,7 @@ func (l *Layer) CanStep() error {
 // encoding one term, w = 1 and s = 0 (every c_d = 1: plain linear attention).
 func (l *Layer) StepTerms(scope *model.Scope, g *Graph, heads, n int, dtype dtypes.DType) (w, s *Node) {
 	if es := l.expSum(); es != nil {
-		return es.ExpTerms(scope.In(BiasScope), g, n, dtype)
+		return es.ExpTerms(scope.In(BiasScope), g, 1, max(n-1, 1), dtype)
 	}
 	return Ones(g, shapes.Make(dtype, heads, 1)), Zeros(g, shapes.Make(dtype, heads, 1))
 }
@@ -55,7 +55,7 @@ func (l *Layer) StepTerms(scope *model.Scope, g *Graph, heads, n int, dtype dtyp
 // StepTermCount is R of StepTerms for contexts up to n positions.
 func (l *Layer) StepTermCount(n int) int {
 	if es := l.expSum(); es != nil {
-		return es.ExpCount(n)
+		return es.ExpCount(1, max(n-1, 1))
 	}
 	return 1
 }

@@ -13,24 +13,27 @@ type DecayOptions struct {
 	// Chunk is the block length; 0 chooses about sqrt(n) (ChunkFor).
 	Chunk   int
 	KeyMask *Node
+	// Neighbours also gives the pairs in neighbouring chunks the exact coefficients, so that
+	// the sum need only hold from distance C+1 (fewer terms for KERPLE-log; DecayFar).
+	Neighbours bool
 }
 
 // Decay is kernelized attention with RPE (Luo et al. 2021, Eq. 10-13) without an FFT, for
 // coefficients that are a sum of decaying exponentials of the distance d = |i - j|:
 //
-//	c_d = exp(b_d - b_0) = sum_r w_r exp(-s_r d)  (d >= 1),
+//	c_d = exp(b_d - b_0) = sum_r w_r exp(-s_r d)  (d >= DecayFar(n, Chunk, Neighbours)),
 //
 // exactly for ALiBi, within a bound for KERPLE-log (posenc.ExpSum). Pairs inside a chunk of C
-// positions use the exact coefficients exp(b - b_0); across chunks each term is a decayed
-// linear-attention recurrence in chunkwise form (as RetNet, Sun et al. 2023), per head:
+// positions (and in neighbouring chunks with Neighbours) use the exact coefficients
+// exp(b - b_0); farther pairs are, per term, a decayed linear-attention recurrence in
+// chunkwise form (as RetNet, Sun et al. 2023), per head, with L = 1 (2 with Neighbours):
 //
-//	S_c = e^{-s C} S_{c-1} + sum_{j in chunk c} e^{-s (C-1-j)} phi(k_j) [v_j, 1]^T,
-//	z_i += w e^{-s (i+1)} phi(q_i) S_{c-1}   (i in chunk c),
+//	S_c = e^{-s C} S_{c-1} + e^{-s C (L-1)} sum_{j in chunk c-L} e^{-s (C-1-j)} phi(k_j) [v_j, 1]^T,
+//	z_i += w e^{-s (i+1)} phi(q_i) S_c   (i in chunk c),
 //
-// with all S_c at once by a [n/C, n/C] matrix of e^{-s C (c-1-c')}: O(n (C + R dv) m) time,
-// linear in n for a fixed C. Bidirectional attention adds the same recurrence in the
-// other direction. b [H, 2n-1] must have its maximum at offset 0 (true of every ExpSum encoding);
-// w, s [H, R], s >= 0. Gradients flow to b, w and s by GoMLX's rules.
+// O(n (C + R dv) m) time (3C with Neighbours), linear in n for a fixed C. Bidirectional attention adds the same
+// recurrence in the other direction. b [H, 2n-1] must have its maximum at offset 0 (true of
+// every ExpSum encoding); w, s [H, R], s >= 0. Gradients flow to b, w and s by GoMLX's rules.
 func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 	checkFeatures(fq, fk, v)
 	g := fq.Graph()
@@ -48,21 +51,29 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 	fk = maskKeys(fk, opt.KeyMask)
 	fq5, fk5, v5 := k.split(fq), k.split(fk), k.split(withOnes(v))
 
-	// Inside a chunk: the exact coefficients of offsets -(C-1)..C-1, as [H, C, C].
+	// Inside a chunk (and with the neighbouring chunks): the exact coefficients, as [H, C, C]
+	// matrices M[h, i, j] = c_{j-i} of offsets -(C-1)..C-1 (shifted by -C and C).
 	b0 := Slice(b, AxisRange(), AxisRange(n-1, n)) // [H, 1]
-	near := Exp(Sub(Slice(b, AxisRange(), AxisRange(n-c, n+c-1)), b0))
-	intra := toeplitz.Expand(near, c) // M[h, i, j] = c_{j-i}
+	coef := func(offset int) *Node { return toeplitz.Expand(nearCoefficients(b, b0, n, offset, c), c) }
+	intra := coef(0)
 	if opt.Causal {
 		intra = Mul(intra, ConvertDType(Reshape(lowerTriangle(g, c, true), 1, c, c), dt))
 	}
-	a := DotGeneral(fq5, []int{4}, []int{0, 1, 3}, fk5, []int{4}, []int{0, 1, 3}) // [B, nc, H, C, C]
-	a = Mul(a, Reshape(intra, 1, 1, h, c, c))
-	o := DotGeneral(a, []int{4}, []int{0, 1, 2}, v5, []int{2}, []int{0, 1, 3}) // [B, nc, H, C, dv+1]
-	o = TransposeAllAxes(o, 0, 1, 3, 2, 4)                                     // [B, nc, C, H, dv+1]
-	if nc > 1 {
-		o = Add(o, otherChunks(fq5, fk5, v5, w, s, false))
+	o := chunkBlock(fq5, fk5, v5, intra)
+	lag := 1
+	if opt.Neighbours && nc > 1 {
+		lag = 2
+		o = Add(o, chunkBlock(fq5, shiftChunks(fk5, 1), shiftChunks(v5, 1), coef(-c)))
 		if !opt.Causal {
-			o = Add(o, otherChunks(fq5, fk5, v5, w, s, true))
+			o = Add(o, chunkBlock(fq5, shiftChunks(fk5, -1), shiftChunks(v5, -1), coef(c)))
+		}
+	}
+	if nc > lag {
+		for _, t := range termGroups(w, s) {
+			o = Add(o, otherChunks(fq5, fk5, v5, t[0], t[1], lag, false))
+			if !opt.Causal {
+				o = Add(o, otherChunks(fq5, fk5, v5, t[0], t[1], lag, true))
+			}
 		}
 	}
 	out := ratio(k.join(o), 0)
@@ -73,12 +84,151 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 	return out
 }
 
+// DecayFar is the smallest distance at which Decay reads the exponential sum for n positions
+// in chunks of chunk (0: ChunkFor(n)): C + 1 with neighbours (they use the exact
+// coefficients), else 1.
+func DecayFar(n, chunk int, neighbours bool) int {
+	if neighbours {
+		return newChunking(n, chunk).c + 1
+	}
+	return 1
+}
+
+// nearCoefficients returns exp(b - b0) at the 2C-1 offsets centred on offset, [H, 2C-1],
+// zero where an offset is beyond +-(n-1) (only padded positions meet those).
+func nearCoefficients(b, b0 *Node, n, offset, c int) *Node {
+	lo, hi := n-1+offset-(c-1), n-1+offset+c // indices into b's 2n-1 offsets
+	x := Exp(Sub(Slice(b, AxisRange(), AxisRange(max(lo, 0), min(hi, 2*n-1))), b0))
+	var parts []*Node
+	h := b.Shape().Dim(0)
+	if lo < 0 {
+		parts = append(parts, Zeros(b.Graph(), shapes.Make(x.DType(), h, -lo)))
+	}
+	parts = append(parts, x)
+	if hi > 2*n-1 {
+		parts = append(parts, Zeros(b.Graph(), shapes.Make(x.DType(), h, hi-(2*n-1))))
+	}
+	if len(parts) == 1 {
+		return x
+	}
+	return Concatenate(parts, 1)
+}
+
+// chunkBlock is sum_j M[h, i, j] phi(q_i).phi(k_j) [v_j, 1] within chunk pairs, for fq5 [B, nc,
+// C, H, m] against fk5 and v5 of the same chunks (shifted for a neighbour), [B, nc, C, H, dv+1].
+func chunkBlock(fq5, fk5, v5, mat *Node) *Node {
+	h, c := mat.Shape().Dim(0), mat.Shape().Dim(1)
+	a := DotGeneral(fq5, []int{4}, []int{0, 1, 3}, fk5, []int{4}, []int{0, 1, 3}) // [B, nc, H, C, C]
+	a = Mul(a, Reshape(mat, 1, 1, h, c, c))
+	o := DotGeneral(a, []int{4}, []int{0, 1, 2}, v5, []int{2}, []int{0, 1, 3}) // [B, nc, H, C, dv+1]
+	return TransposeAllAxes(o, 0, 1, 3, 2, 4)
+}
+
+// shiftChunks moves x [B, nc, ...] by k chunks along axis 1 (chunk c then holds chunk c-k),
+// zero-filled.
+func shiftChunks(x *Node, k int) *Node {
+	nc := x.Shape().Dim(1)
+	dims := x.Shape().Clone().Dimensions
+	dims[1] = abs(k)
+	z := Zeros(x.Graph(), shapes.Make(x.DType(), dims...))
+	if k > 0 {
+		return Concatenate([]*Node{z, Slice(x, AxisRange(), AxisRange(0, nc-k))}, 1)
+	}
+	return Concatenate([]*Node{Slice(x, AxisRange(), AxisRange(-k, nc)), z}, 1)
+}
+
+// chunkScan returns the states S [H, B, nc, R, m, e] of the chunks, axis 2, from their
+// summaries P of the same shape and the per-term decay a [H, 1, 1, R, 1, 1], for lag L >= 1:
+//
+//	S_c = 0 (c < L),   S_c = a S_{c-1} + a^{L-1} P_{c-L},
+//
+// in reverse chunk order when future. Its gradient is the adjoint recurrence
+// G_c = dS_c + a G_{c+1}, dP_{c-L} = a^{L-1} G_c,
+// da = sum_c G_c (S_{c-1} + (L-1) a^{L-2} P_{c-L}): O(nc) chunk-sized ops, where the default
+// gradient of the slices would pad each back to the whole of P.
+func chunkScan(p, a *Node, lag int, future bool) *Node {
+	nc := p.Shape().Dim(2)
+	ord := make([]int, nc) // chunks in scan order
+	for k := range ord {
+		ord[k] = k
+		if future {
+			ord[k] = nc - 1 - k
+		}
+	}
+	at := func(x *Node, i int) *Node { return Slice(x, AxisRange(), AxisRange(), AxisElem(i)) }
+	ps, as := StopGradient(p), StopGradient(a)
+	pw, dpw := OnesLike(as), ZerosLike(as) // a^{L-1} and its derivative
+	if lag > 1 {
+		pw, dpw = Pow(as, ConstAs(as, float64(lag-1))), MulScalar(Pow(as, ConstAs(as, float64(lag-2))), float64(lag-1))
+	}
+	zero := ZerosLike(at(ps, 0))
+	st := make([]*Node, nc)
+	for k := range nc {
+		switch {
+		case k < lag:
+			st[ord[k]] = zero
+		case k == lag:
+			st[ord[k]] = Mul(at(ps, ord[k-lag]), pw)
+		default:
+			st[ord[k]] = Add(Mul(st[ord[k-1]], as), Mul(at(ps, ord[k-lag]), pw))
+		}
+	}
+	return withGradient(Concatenate(st, 2), []*Node{p, a}, func(v *Node) []*Node {
+		dp := make([]*Node, nc)
+		var g, da *Node
+		for k := nc - 1; k >= 0; k-- {
+			if k >= nc-lag {
+				dp[ord[k]] = zero
+			}
+			if k < lag {
+				continue
+			}
+			if g == nil {
+				g = at(v, ord[k])
+			} else {
+				g = Add(at(v, ord[k]), Mul(g, as))
+			}
+			dp[ord[k-lag]] = Mul(g, pw)
+			t := ReduceAndKeep(Mul(g, Add(st[ord[k-1]], Mul(at(ps, ord[k-lag]), dpw))), ReduceSum, 1, 2, 4, 5)
+			if da == nil {
+				da = t
+			} else {
+				da = Add(da, t)
+			}
+		}
+		if da == nil {
+			da = ZerosLike(a)
+		}
+		return []*Node{Concatenate(dp, 2), da}
+	})
+}
+
+// decayGroups is how many independent groups the terms of a long sum are split into: the Go
+// backend runs independent ops at once, so the groups' elementwise work, single-threaded per
+// op, keeps two cores busy. A constant, so that the graph and its rounding do not depend on the
+// machine.
+const decayGroups = 2
+
+// termGroups splits w and s [H, R] along the terms into at most decayGroups parts.
+func termGroups(w, s *Node) [][2]*Node {
+	r := w.Shape().Dim(1)
+	k := min(decayGroups, r)
+	groups := make([][2]*Node, 0, k)
+	for i := range k {
+		lo, hi := i*r/k, (i+1)*r/k
+		groups = append(groups, [2]*Node{Slice(w, AxisRange(), AxisRange(lo, hi)), Slice(s, AxisRange(), AxisRange(lo, hi))})
+	}
+	return groups
+}
+
 // otherChunks is the contribution of the earlier chunks (later ones when future) to every
 // query, [B, nc, C, H, dv+1]: sum_r w_r e^{-s_r d} phi(q_i).phi(k_j) [v_j, 1] over those keys.
-// The distance d from query i of chunk c to key j of chunk c' splits into the query's part, the
-// whole chunks between and the key's part: (i+1) + C(c-1-c') + (C-1-j) for the past,
-// (C-i) + C(c'-c-1) + j for the future.
-func otherChunks(fq5, fk5, v5, w, s *Node, future bool) *Node {
+// The chunks c' are those at least lag away, |c - c'| >= lag. The distance d from query i of
+// chunk c to key j of chunk c' splits into the query's part, the whole chunks between and the
+// key's part: (i+1) + C(c-1-c') + (C-1-j) for the past, (C-i) + C(c'-c-1) + j for the future.
+// Every product is laid out [H, B, nc, ...] with its contracted axis where the Go backend's
+// matmul reads it, so no [.., R, m, ..] tensor is transposed; the chunk states are one scan.
+func otherChunks(fq5, fk5, v5, w, s *Node, lag int, future bool) *Node {
 	g := fq5.Graph()
 	dt := fq5.DType()
 	bb, nc, c, h, m := fq5.Shape().Dim(0), fq5.Shape().Dim(1), fq5.Shape().Dim(2), fq5.Shape().Dim(3), fq5.Shape().Dim(4)
@@ -88,24 +238,19 @@ func otherChunks(fq5, fk5, v5, w, s *Node, future bool) *Node {
 	if future {
 		kpart, qpart = pos, Sub(ConstAs(pos, float64(c)), pos)
 	}
-	sr := Reshape(s, 1, h, r) // [1, H, R]
-	// Keys decayed to their chunk's edge, [C, H, R].
-	kdec := Exp(Neg(Mul(sr, Reshape(kpart, c, 1, 1))))
-	fkr := Mul(Reshape(fk5, bb, nc, c, h, 1, m), Reshape(kdec, 1, 1, c, h, r, 1)) // [B, nc, C, H, R, m]
-	p := DotGeneral(fkr, []int{2}, []int{0, 1, 3}, v5, []int{2}, []int{0, 1, 3})  // [B, nc, H, R, m, dv+1]
-	// The state each chunk sees: sum over the other chunks c' of e^{-s C lag} p_{c'}, [H, R, nc, nc].
-	ci := Iota(g, shapes.Make(dt, nc, nc), 0)
-	cj := Iota(g, shapes.Make(dt, nc, nc), 1)
-	lag, seen := Sub(AddScalar(ci, -1), cj), lowerTriangle(g, nc, false) // c - 1 - c', c' < c
-	if future {
-		lag, seen = Sub(AddScalar(cj, -1), ci), Transpose(seen, 0, 1) // c' - 1 - c, c' > c
-	}
-	lag = Reshape(Max(lag, ZerosLike(lag)), 1, 1, nc, nc)
-	trans := Mul(Exp(Neg(Mul(Reshape(MulScalar(s, float64(c)), h, r, 1, 1), lag))), Reshape(ConvertDType(seen, dt), 1, 1, nc, nc))
-	st := DotGeneral(trans, []int{3}, []int{0, 1}, p, []int{1}, []int{2, 3}) // [H, R, nc, B, m, dv+1]
-	// Queries decayed from their chunk's edge, times the weight, [C, H, R].
-	qdec := Mul(Exp(Neg(Mul(sr, Reshape(qpart, c, 1, 1)))), Reshape(w, 1, h, r))
-	fqr := Mul(Reshape(fq5, bb, nc, c, h, 1, m), Reshape(qdec, 1, 1, c, h, r, 1))      // [B, nc, C, H, R, m]
-	o := DotGeneral(fqr, []int{4, 5}, []int{3, 1, 0}, st, []int{1, 4}, []int{0, 2, 3}) // [H, nc, B, C, dv+1]
-	return TransposeAllAxes(o, 2, 1, 3, 0, 4)
+	sr := Reshape(s, h, r, 1) // [H, R, 1]
+	// P_c' = sum_j e^{-s kpart_j} phi(k_j) [v_j, 1]^T, [H, B, nc, R, m, dv+1].
+	kdec := Exp(Neg(Mul(sr, Reshape(kpart, 1, 1, c))))                                                             // [H, R, C]
+	fkr := Mul(Reshape(TransposeAllAxes(fk5, 3, 0, 1, 4, 2), h, bb, nc, 1, m, c), Reshape(kdec, h, 1, 1, r, 1, c)) // [H, B, nc, R, m, C]
+	vt := TransposeAllAxes(v5, 3, 0, 1, 2, 4)                                                                      // [H, B, nc, C, dv+1]
+	p := DotGeneral(fkr, []int{5}, []int{0, 1, 2}, vt, []int{3}, []int{0, 1, 2})
+	// The state each chunk sees, S_c = sum over c' <= c-lag of e^{-s C (c-1-c')} P_c' (the
+	// mirror image for the future).
+	step := Reshape(Exp(Neg(MulScalar(s, float64(c)))), h, 1, 1, r, 1, 1)
+	st := chunkScan(p, step, lag, future) // [H, B, nc, R, m, dv+1]
+	// Queries decayed from their chunk's edge, times the weight.
+	qdec := Mul(Exp(Neg(Mul(sr, Reshape(qpart, 1, 1, c)))), Reshape(w, h, r, 1))                                                    // [H, R, C]
+	fqr := Mul(Reshape(TransposeAllAxes(fq5, 3, 0, 1, 2, 4), h, bb, nc, c, 1, m), Reshape(Transpose(qdec, 1, 2), h, 1, 1, c, r, 1)) // [H, B, nc, C, R, m]
+	o := DotGeneral(fqr, []int{4, 5}, []int{0, 1, 2}, st, []int{3, 4}, []int{0, 1, 2})                                              // [H, B, nc, C, dv+1]
+	return TransposeAllAxes(o, 1, 2, 3, 0, 4)
 }

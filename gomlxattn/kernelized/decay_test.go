@@ -18,7 +18,7 @@ import (
 
 // decayCase evaluates kernelized.Decay for enc in float64 with the given variables and returns
 // the output and the gradients of sum(out * wt) with respect to each named variable.
-func decayCase(t *testing.T, enc posenc.Encoding, fq, fk, v, wt []float64, b, n, h, m, dv, chunk int, causal bool, vars map[string][]float64, grads ...string) ([]float64, [][]float64) {
+func decayCase(t *testing.T, enc posenc.Encoding, fq, fk, v, wt []float64, b, n, h, m, dv, chunk int, causal, neighbours bool, vars map[string][]float64, grads ...string) ([]float64, [][]float64) {
 	t.Helper()
 	store := model.NewStore()
 	for name, x := range vars {
@@ -27,11 +27,11 @@ func decayCase(t *testing.T, enc posenc.Encoding, fq, fk, v, wt []float64, b, n,
 	exec := model.MustNewExec(backend.MustShared(), store, func(scope *model.Scope, fq, fk, v, wt *Node) []*Node {
 		r := func(x *Node, d int) *Node { return Reshape(x, b, n, h, d) }
 		bias := posenc.ComputeBias(scope, fq.Graph(), enc, n, dtypes.Float64)
-		w, s, _, ok := bias.ExpTerms()
+		w, s, _, ok := bias.ExpTerms(kernelized.DecayFar(n, chunk, neighbours))
 		if !ok {
 			t.Fatalf("%s has no exponential sum", enc.Name())
 		}
-		out := kernelized.Decay(r(fq, m), r(fk, m), r(v, dv), bias.Coef, w, s, kernelized.DecayOptions{Causal: causal, Chunk: chunk})
+		out := kernelized.Decay(r(fq, m), r(fk, m), r(v, dv), bias.Coef, w, s, kernelized.DecayOptions{Causal: causal, Chunk: chunk, Neighbours: neighbours})
 		res := []*Node{out}
 		loss := ReduceAllSum(Mul(out, r(wt, dv)))
 		for _, name := range grads {
@@ -66,7 +66,7 @@ func kernel(h, n int, causal bool, f func(hh int, d float64) float64) []float64 
 
 // TestDecayMatchesNaive is kernelized attention by decayed recurrences against the float64
 // O(n^2) oracle: exact for ALiBi, within the stated bound for KERPLE-log, for odd lengths and
-// chunks, causal and bidirectional.
+// chunks, causal and bidirectional, with and without exact neighbouring chunks.
 func TestDecayMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	const b, h, m, dv = 2, 3, 5, 4
@@ -87,13 +87,15 @@ func TestDecayMatchesNaive(t *testing.T) {
 					{posenc.KerpleLog{NumHeads: h, Causal: causal}, map[string][]float64{"kerple_log_r1": r1, "kerple_log_r2": r2},
 						func(hh int, d float64) float64 { return math.Pow(1+r2[hh]*d, -r1[hh]) }, 1e-3},
 				} {
-					t.Run(fmt.Sprintf("%s/n=%d/chunk=%d/causal=%v", c.enc.Name(), n, chunk, causal), func(t *testing.T) {
-						got, _ := decayCase(t, c.enc, fq, fk, v, wt, b, n, h, m, dv, chunk, causal, c.vars)
-						want := naiveRows(fq, fk, v, kernel(h, n, causal, c.f), b, n, h, m, dv, causal)
-						if e := rowErrors(got, want, dv); e > c.tol || math.IsNaN(e) {
-							t.Errorf("relative error %.3g > %.g", e, c.tol)
-						}
-					})
+					for _, nb := range []bool{false, true} {
+						t.Run(fmt.Sprintf("%s/n=%d/chunk=%d/causal=%v/neighbours=%v", c.enc.Name(), n, chunk, causal, nb), func(t *testing.T) {
+							got, _ := decayCase(t, c.enc, fq, fk, v, wt, b, n, h, m, dv, chunk, causal, nb, c.vars)
+							want := naiveRows(fq, fk, v, kernel(h, n, causal, c.f), b, n, h, m, dv, causal)
+							if e := rowErrors(got, want, dv); e > c.tol || math.IsNaN(e) {
+								t.Errorf("relative error %.3g > %.g", e, c.tol)
+							}
+						})
+					}
 				}
 			}
 		}
@@ -105,11 +107,12 @@ func TestDecayMatchesNaive(t *testing.T) {
 func TestDecayGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	const b, n, h, m, dv, chunk = 1, 45, 2, 4, 3, 8
-	for _, causal := range []bool{true, false} {
+	for _, c := range []struct{ causal, neighbours bool }{{true, false}, {true, true}, {false, false}, {false, true}} {
+		causal := c.causal
 		fq, fk, v := uniform(rng, b*n*h*m, 0.1, 1), uniform(rng, b*n*h*m, 0.1, 1), normal(rng, b*n*h*dv, 1)
 		wt := normal(rng, b*n*h*dv, 1)
 		r1, r2 := []float64{0.7, 2.2}, []float64{0.3, 0.06}
-		_, g := decayCase(t, posenc.KerpleLog{NumHeads: h, Causal: causal}, fq, fk, v, wt, b, n, h, m, dv, chunk, causal,
+		_, g := decayCase(t, posenc.KerpleLog{NumHeads: h, Causal: causal}, fq, fk, v, wt, b, n, h, m, dv, chunk, causal, c.neighbours,
 			map[string][]float64{"kerple_log_r1": r1, "kerple_log_r2": r2}, "kerple_log_r1", "kerple_log_r2")
 		loss := func(r1, r2 []float64) float64 {
 			out := naiveRows(fq, fk, v, kernel(h, n, causal, func(hh int, d float64) float64 { return math.Pow(1+r2[hh]*d, -r1[hh]) }), b, n, h, m, dv, causal)
@@ -130,7 +133,60 @@ func TestDecayGradients(t *testing.T) {
 				p[hh] = x
 				want := (up - down) / (2 * eps)
 				if got := g[pi][hh]; math.Abs(got-want) > 0.02*math.Abs(want)+1e-6 {
-					t.Errorf("causal=%v: d loss / d r%d[%d] = %.6g, finite differences of the oracle %.6g", causal, pi+1, hh, got, want)
+					t.Errorf("%+v: d loss / d r%d[%d] = %.6g, finite differences of the oracle %.6g", c, pi+1, hh, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestDecayInputGradients: the gradients of the features and values through the chunk
+// neighbours and the far recurrences (the scan's hand-written adjoint) against central
+// differences of the float64 oracle, with ALiBi's exact sum.
+func TestDecayInputGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	const b, n, h, m, dv, chunk = 1, 29, 2, 3, 2, 4
+	slopes := []float64{0.3, 0.02}
+	f := func(hh int, d float64) float64 { return math.Exp(-slopes[hh] * d) }
+	for _, cs := range []struct{ causal, neighbours bool }{{true, false}, {true, true}, {false, false}, {false, true}} {
+		causal := cs.causal
+		fq, fk, v := uniform(rng, b*n*h*m, 0.1, 1), uniform(rng, b*n*h*m, 0.1, 1), normal(rng, b*n*h*dv, 1)
+		wt := normal(rng, b*n*h*dv, 1)
+		enc := posenc.ALiBi{Slopes: slopes, Causal: causal}
+		exec := model.MustNewExec(backend.MustShared(), model.NewStore(), func(scope *model.Scope, fq, fk, v, wt *Node) []*Node {
+			r := func(x *Node, d int) *Node { return Reshape(x, b, n, h, d) }
+			bias := posenc.ComputeBias(scope, fq.Graph(), enc, n, dtypes.Float64)
+			w, s, _, _ := bias.ExpTerms(kernelized.DecayFar(n, chunk, cs.neighbours))
+			out := kernelized.Decay(r(fq, m), r(fk, m), r(v, dv), bias.Coef, w, s, kernelized.DecayOptions{Causal: causal, Chunk: chunk, Neighbours: cs.neighbours})
+			return Gradient(ReduceAllSum(Mul(out, r(wt, dv))), fq, fk, v)
+		})
+		res, err := exec.Call(fq, fk, v, wt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := kernel(h, n, causal, f)
+		loss := func() float64 {
+			out := naiveRows(fq, fk, v, c, b, n, h, m, dv, causal)
+			s := 0.0
+			for i := range out {
+				s += out[i] * wt[i]
+			}
+			return s
+		}
+		for xi, x := range [][]float64{fq, fk, v} {
+			g := flat(res[xi])
+			for range 25 {
+				i := rng.IntN(len(x))
+				const eps = 1e-6
+				x0 := x[i]
+				x[i] = x0 + eps
+				up := loss()
+				x[i] = x0 - eps
+				down := loss()
+				x[i] = x0
+				want := (up - down) / (2 * eps)
+				if math.Abs(g[i]-want) > 1e-6*(1+math.Abs(want)) {
+					t.Errorf("%+v: gradient of input %d at %d = %.9g, finite differences %.9g", cs, xi, i, g[i], want)
 				}
 			}
 		}

@@ -18,17 +18,17 @@ import (
 // linear-attention recurrence, O(n) in the length (kernelized.Decay).
 type ExpSum interface {
 	Toeplitz
-	// ExpTerms returns w and s, [H, R], for sequences of length n; gradients flow to the
-	// encoding's parameters.
-	ExpTerms(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) (w, s *Node)
+	// ExpTerms returns w and s, [H, R], of a sum that holds at the distances lo..hi (1 <= lo
+	// <= hi); gradients flow to the encoding's parameters.
+	ExpTerms(scope *model.Scope, g *Graph, lo, hi int, dtype dtypes.DType) (w, s *Node)
 	// ExpExact reports whether the sum is exact for every parameter value.
 	ExpExact() bool
-	// ExpCount is R of ExpTerms at length n.
-	ExpCount(n int) int
+	// ExpCount is R of ExpTerms for the distances lo..hi.
+	ExpCount(lo, hi int) int
 }
 
 // ExpTerms of ALiBi: one term per head, w = 1, s = m_h. Exact.
-func (a ALiBi) ExpTerms(_ *model.Scope, g *Graph, n int, dtype dtypes.DType) (w, s *Node) {
+func (a ALiBi) ExpTerms(_ *model.Scope, g *Graph, _, _ int, dtype dtypes.DType) (w, s *Node) {
 	h := len(a.Slopes)
 	s = ConvertDType(Reshape(Const(g, a.Slopes), h, 1), dtype)
 	return OnesLike(s), s
@@ -36,7 +36,7 @@ func (a ALiBi) ExpTerms(_ *model.Scope, g *Graph, n int, dtype dtypes.DType) (w,
 
 func (ALiBi) ExpExact() bool { return true }
 
-func (ALiBi) ExpCount(int) int { return 1 }
+func (ALiBi) ExpCount(_, _ int) int { return 1 }
 
 // KerpleLogStep is the spacing h in log-rate of KerpleLog's exponential sum.
 const KerpleLogStep = 0.4
@@ -46,16 +46,17 @@ const KerpleLogStep = 0.4
 //	(1 + r2 d)^(-r1) = 1/Gamma(r1) int exp(r1 u - e^u) exp(-r2 e^u d) du,
 //
 // discretised by the trapezoid rule in u (exponentially convergent for this integrand) on the
-// fixed rates s_r = e^{v_r}, v_r = min(log(1/(64 n)), log 1e-4) + r h up to rate 40 (faster
-// terms are below e^-40 at d >= 1), with u_r = v_r - log r2: 43 terms at n = 8192. The
-// rates below the grid are one more term, of their mass and mean rate (an incomplete gamma
-// function). With h = KerpleLogStep, for d in [1, n], r1 in [0.01, 8] and r2 in [0.01, 10], the
-// relative error is below 1e-3 where the coefficient is above 1e-6 (below it the absolute error
-// is under 1e-9), and the gradients' below 2% (TestKerpleLogExpSum; measured 2e-4 and 0.5%).
-func (e KerpleLog) ExpTerms(scope *model.Scope, g *Graph, n int, dtype dtypes.DType) (w, s *Node) {
+// fixed rates s_r = e^{v_r}, v_r = min(log(1/(16 hi)), log 1e-4) + r h up to rate 40/lo
+// (faster terms are below e^-40 at d >= lo), with u_r = v_r - log r2: 42 terms for d in
+// [1, 8192], 28 for [129, 8192]. The rates below the grid are one more term, of their mass
+// and mean rate (an incomplete gamma function). With h = KerpleLogStep, for d in [lo, hi],
+// r1 in [0.01, 8] and r2 in [0.01, 10], the relative error is below 1e-3 where the
+// coefficient is above 1e-6 (below it the absolute error is under 1e-9), and the gradients'
+// below 2% (TestKerpleLogExpSum).
+func (e KerpleLog) ExpTerms(scope *model.Scope, g *Graph, lo, hi int, dtype dtypes.DType) (w, s *Node) {
 	r1 := column(projectedParam(scope, g, "kerple_log_r1", e.NumHeads, 2, kerpleEps, 1e9, dtype)) // [H, 1]
 	r2 := column(projectedParam(scope, g, "kerple_log_r2", e.NumHeads, 1, kerpleEps, 1e9, dtype))
-	v := kerpleLogGrid(n)
+	v := kerpleLogGrid(lo, hi)
 	vr := row(ConvertDType(Const(g, v), dtype)) // [1, R]
 	u := Sub(vr, Log(r2))                       // [H, R]
 	lg := lgamma(r1)
@@ -63,7 +64,7 @@ func (e KerpleLog) ExpTerms(scope *model.Scope, g *Graph, n int, dtype dtypes.DT
 	w = Exp(AddScalar(Sub(Sub(Mul(r1, u), Exp(u)), lg), math.Log(h)))
 	s = BroadcastToShape(ConvertDType(Exp(vr), dtype), w.Shape())
 	// Below the grid (rates under s_0 e^{-h/2}, x = e^u < X): int_0^X x^{r1-1} e^{-x} e^{-r2 x d} dx,
-	// with r2 x d <= 1/64 there, is one term of weight P(r1, X) (regularised incomplete gamma)
+	// with r2 x d <= 1/16 there, is one term of weight P(r1, X) (regularised incomplete gamma)
 	// and rate r2 times its mean x, r2 (r1 - X^{r1} e^{-X} / gamma(r1, X)).
 	x := Div(Scalar(g, dtype, math.Exp(v[0]-h/2)), r2) // [H, 1]
 	p, lead := lowerGammaP(r1, x, lg)
@@ -90,13 +91,14 @@ func lowerGammaP(a, x, lg *Node) (p, lead *Node) {
 func (KerpleLog) ExpExact() bool { return false }
 
 // ExpCount is the grid's rates and the term below them.
-func (KerpleLog) ExpCount(n int) int { return len(kerpleLogGrid(n)) + 1 }
+func (KerpleLog) ExpCount(lo, hi int) int { return len(kerpleLogGrid(lo, hi)) + 1 }
 
-// kerpleLogGrid returns the log-rates v_r of KerpleLog.ExpTerms for length n.
-func kerpleLogGrid(n int) []float64 {
-	lo, hi := math.Log(min(1/(64*float64(max(n, 1))), 1e-4)), math.Log(40)
+// kerpleLogGrid returns the log-rates v_r of KerpleLog.ExpTerms for the distances lo..hi.
+func kerpleLogGrid(lo, hi int) []float64 {
+	lo, hi = max(lo, 1), max(hi, lo, 1)
+	first, last := math.Log(min(1/(16*float64(hi)), 1e-4)), math.Log(40/float64(lo))
 	var v []float64
-	for x := lo; x <= hi+1e-9; x += KerpleLogStep {
+	for x := first; x <= last+1e-9; x += KerpleLogStep {
 		v = append(v, x)
 	}
 	return v

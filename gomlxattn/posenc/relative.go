@@ -57,10 +57,9 @@ type Bias struct {
 	Weight   *Node // [H, 2n-1] multiplicative coefficients; nil when absent
 	matrix   *Node
 	wmatrix  *Node
-	expSum   func() (w, s *Node)
+	expSum   func(lo int) (w, s *Node)
 	expExact bool
-	expW     *Node
-	expS     *Node
+	expTerms map[int][2]*Node
 }
 
 // ComputeBias evaluates a Relative-family encoding for sequence length n in scope.
@@ -74,7 +73,7 @@ func ComputeBias(scope *model.Scope, g *Graph, enc Encoding, n int, dtype dtypes
 	case Toeplitz:
 		b.Coef = e.Coefficients(scope, g, n, dtype)
 		if es, ok := enc.(ExpSum); ok {
-			b.expSum = func() (w, s *Node) { return es.ExpTerms(scope, g, n, dtype) }
+			b.expSum = func(lo int) (w, s *Node) { return es.ExpTerms(scope, g, lo, max(n-1, lo), dtype) }
 			b.expExact = es.ExpExact()
 		}
 	case Matrix:
@@ -85,17 +84,23 @@ func ComputeBias(scope *model.Scope, g *Graph, enc Encoding, n int, dtype dtypes
 	return b
 }
 
-// ExpTerms returns the encoding's exponential sum exp(b(d) - b(0)) = sum_r w_r exp(-s_r d),
-// w and s [H, R] (built on the first call), whether it is exact, and ok = false when the
-// encoding has none (ExpSum).
-func (b *Bias) ExpTerms() (w, s *Node, exact, ok bool) {
+// ExpTerms returns the encoding's exponential sum exp(b(d) - b(0)) = sum_r w_r exp(-s_r d)
+// for the distances lo..N-1, w and s [H, R] (built on the first call for lo), whether it is
+// exact, and ok = false when the encoding has none (ExpSum).
+func (b *Bias) ExpTerms(lo int) (w, s *Node, exact, ok bool) {
 	if b.expSum == nil {
 		return nil, nil, false, false
 	}
-	if b.expW == nil {
-		b.expW, b.expS = b.expSum()
+	lo = max(lo, 1)
+	t, found := b.expTerms[lo]
+	if !found {
+		if b.expTerms == nil {
+			b.expTerms = map[int][2]*Node{}
+		}
+		t[0], t[1] = b.expSum(lo)
+		b.expTerms[lo] = t
 	}
-	return b.expW, b.expS, b.expExact, true
+	return t[0], t[1], b.expExact, true
 }
 
 // HasExpTerms reports whether the encoding has an exponential sum, and whether it is exact.
