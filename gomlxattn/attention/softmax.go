@@ -72,6 +72,9 @@ func exact(q, k, v *Node, scale float64, opt Options) (out, probs *Node) {
 	g := q.Graph()
 	b, sq, h := q.Shape().Dim(0), q.Shape().Dim(1), q.Shape().Dim(2)
 	sk := k.Shape().Dim(1)
+	if direct(opt, sq, sk) {
+		return directExact(q, k, v, scale, opt), nil
+	}
 	logits := MulScalar(DotGeneral(q, []int{3}, []int{0, 2}, k, []int{3}, []int{0, 2}), scale) // [B, H, Sq, Sk]
 	if opt.Bias != nil {
 		if w := opt.Bias.WeightMatrix(); w != nil {

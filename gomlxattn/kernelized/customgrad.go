@@ -2,32 +2,13 @@ package kernelized
 
 import (
 	. "github.com/gomlx/gomlx/core/graph"
+
+	"github.com/attnbench/attnbench/gomlxattn/internal/vjp"
 )
 
-// withGradient returns value (computed by the caller from stopped-gradient inputs) with the
-// gradients of inputs given by grads(v), v the incoming gradient of value. Each input passes
-// through an identity whose custom gradient returns its entry of grads; a zero scalar that
-// depends on those identities is added to value, so reverse mode reaches them after value's
-// own closure has computed grads. It avoids the data-sized transposes of GoMLX's default
-// DotGeneral gradient on the go backend.
-func withGradient(value *Node, inputs []*Node, grads func(v *Node) []*Node) *Node {
-	var gs []*Node
-	var zero *Node
-	for i, x := range inputs {
-		z := IdentityWithCustomGradient(x, func(_, _ *Node) *Node { return gs[i] })
-		s := MulScalar(ReduceAllSum(z), 0)
-		if zero == nil {
-			zero = s
-		} else {
-			zero = Add(zero, s)
-		}
-	}
-	carrier := Add(StopGradient(value), ConvertDType(zero, value.DType()))
-	return IdentityWithCustomGradient(carrier, func(_, v *Node) *Node {
-		gs = grads(v)
-		return v
-	})
-}
+// withGradient is vjp.WithGradient: the default DotGeneral gradient transposes data-sized
+// tensors on the go backend.
+var withGradient = vjp.WithGradient
 
 // outerFeatures returns A[h, j, b, r, e] = fk[b, j, h, r] v1[b, j, h, e] for fk [B, n, H, m] and
 // v1 [B, n, H, e], with gradients dfk = sum_e dA v1 and dv1 = sum_r dA fk.
