@@ -11,7 +11,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
+	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/internal/backend"
 )
@@ -189,6 +191,51 @@ func TestDecayInputGradients(t *testing.T) {
 					t.Errorf("%+v: gradient of input %d at %d = %.9g, finite differences %.9g", cs, xi, i, g[i], want)
 				}
 			}
+		}
+	}
+}
+
+// TestDecaySelection: kernelized_rpe with KERPLE-log takes the recurrences exactly where its
+// parameters say (decay=on, or auto with decay_tol at or above the sum's bound) and the
+// Toeplitz product otherwise; the output identifies the path.
+func TestDecaySelection(t *testing.T) {
+	const b, n, h, d = 1, 100, 2, 8
+	rng := rand.New(rand.NewPCG(27, 28))
+	q, k, v := normal(rng, b*n*h*d, 1), normal(rng, b*n*h*d, 1), normal(rng, b*n*h*d, 1)
+	for _, c := range []struct {
+		given     params.Given
+		wantDecay bool
+	}{
+		{params.Given{"decay": "auto"}, false},
+		{params.Given{"decay": "auto", "decay_tol": posenc.KerpleLogBound / 2}, false},
+		{params.Given{"decay": "auto", "decay_tol": posenc.KerpleLogBound}, true},
+		{params.Given{"decay": "on"}, true},
+		{params.Given{"decay": "off", "decay_tol": 1}, false},
+	} {
+		mech, err := attention.New("kernelized_rpe", c.given)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := mech.(*kernelized.RandomFeatures)
+		enc := posenc.KerpleLog{NumHeads: h, Causal: true}
+		exec := model.MustNewExec(backend.MustShared(), model.NewStore(), func(scope *model.Scope, q, k, v *Node) []*Node {
+			q, k, v = Reshape(q, b, n, h, d), Reshape(k, b, n, h, d), Reshape(v, b, n, h, d)
+			bias := posenc.ComputeBias(scope, q.Graph(), enc, n, dtypes.Float64)
+			out, _ := r.Attend(scope, q, k, v, attention.Options{Causal: true, Bias: bias})
+			fq, fk := r.Features(scope, q, k, 0)
+			w, s, _, _ := bias.ExpTerms(kernelized.DecayFar(n, 0, true))
+			dec := kernelized.Decay(fq, fk, v, bias.Coef, w, s, kernelized.DecayOptions{Causal: true, Neighbours: true})
+			fft := kernelized.RPE(fq, fk, v, bias.Coef, kernelized.RPEOptions{Causal: true, Inference: true})
+			return []*Node{out, dec, fft}
+		})
+		res, err := exec.Call(q, k, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, dec, fft := flat(res[0]), flat(res[1]), flat(res[2])
+		eDec, eFFT := rowErrors(out, dec, d), rowErrors(out, fft, d)
+		if took := eDec < 1e-10; took != c.wantDecay || min(eDec, eFFT) > 1e-10 || rowErrors(dec, fft, d) < 1e-7 {
+			t.Errorf("%v: output against the recurrences %.3g, against the Toeplitz product %.3g; want the recurrences: %v", c.given, eDec, eFFT, c.wantDecay)
 		}
 	}
 }

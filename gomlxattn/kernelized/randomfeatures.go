@@ -31,9 +31,11 @@ type RandomFeatures struct {
 	Toeplitz     toeplitz.Options
 	Redraw       int // redraw the projections every Redraw optimizer steps; 0 = never
 	// Decay selects the recurrences of Decay over the Toeplitz product for encodings with an
-	// exponential sum (posenc.ExpSum): DecayAuto where the sum is exact (ALiBi), DecayOn also
-	// where it is within its bound (KERPLE-log), DecayOff never.
-	Decay DecayMode
+	// exponential sum (posenc.ExpSum): DecayAuto where the sum's relative error bound is at most
+	// DecayTol (0: exact sums only, ALiBi; 1e-3 admits KERPLE-log), DecayOn wherever there is a
+	// sum, DecayOff never.
+	Decay    DecayMode
+	DecayTol float64
 }
 
 // DecayMode is when kernelized_rpe uses Decay instead of a Toeplitz product.
@@ -109,8 +111,9 @@ func (r *RandomFeatures) Attend(scope *model.Scope, q, k, v *Node, opt attention
 		logc = windowed(logc, opt.Window)
 	}
 	var out *Node
-	if has, exact := opt.Bias.HasExpTerms(); logc != nil && opt.Window == 0 && has && (r.Decay == DecayOn || r.Decay == DecayAuto && exact) {
+	if has, bound := opt.Bias.HasExpTerms(); logc != nil && opt.Window == 0 && has && (r.Decay == DecayOn || r.Decay == DecayAuto && bound <= r.DecayTol) {
 		// An inexact sum needs fewer terms from distance C+1 on (posenc.KerpleLog.ExpTerms).
+		exact := bound == 0
 		w, s, _, _ := opt.Bias.ExpTerms(DecayFar(n, r.Chunk, !exact))
 		out = Decay(fq, fk, v, logc, w, s, DecayOptions{Causal: opt.Causal, Chunk: r.Chunk, KeyMask: opt.KeyMask, Neighbours: !exact})
 	} else if logc != nil {
@@ -231,12 +234,16 @@ func init() {
 		Params: randomFeatureParams(1, 0, 1e-6),
 		New:    func(p params.Values) (attention.Mechanism, error) { return newRandomFeatures("performer", false, p) }})
 	attention.Register(&attention.Spec{Name: "kernelized_rpe", Doc: "Luo et al. 2021: random features times the Toeplitz matrix exp(b_{j-i}), by FFT",
-		Params: append(randomFeatureParams(0, 1, 1e-6), params.Param{Name: "decay", Choices: DecayModeNames,
-			Doc: "decayed linear-attention recurrences instead of the FFT, O(n): auto where exact (ALiBi), on also within the bound (KERPLE-log), off"}),
+		Params: append(randomFeatureParams(0, 1, 1e-6),
+			params.Param{Name: "decay", Choices: DecayModeNames,
+				Doc: "decayed linear-attention recurrences instead of the FFT, O(n): auto where the sum is within decay_tol, on wherever the encoding has one, off"},
+			params.Param{Name: "decay_tol", Default: 0, Min: 0, Max: 1,
+				Doc: "largest relative error of the exponential sum that decay=auto accepts: 0 exact only (ALiBi), 1e-3 admits KERPLE-log"}),
 		New: func(p params.Values) (attention.Mechanism, error) {
 			r, err := newRandomFeatures("kernelized_rpe", true, p)
 			if err == nil {
 				r.(*RandomFeatures).Decay = DecayMode(p.Int("decay"))
+				r.(*RandomFeatures).DecayTol = p["decay_tol"]
 			}
 			return r, err
 		}})

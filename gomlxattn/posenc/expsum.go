@@ -21,8 +21,9 @@ type ExpSum interface {
 	// ExpTerms returns w and s, [H, R], of a sum that holds at the distances lo..hi (1 <= lo
 	// <= hi); gradients flow to the encoding's parameters.
 	ExpTerms(scope *model.Scope, g *Graph, lo, hi int, dtype dtypes.DType) (w, s *Node)
-	// ExpExact reports whether the sum is exact for every parameter value.
-	ExpExact() bool
+	// ExpBound is the relative error of the sum over its distances, for every parameter value
+	// in the encoding's range: 0 when exact.
+	ExpBound() float64
 	// ExpCount is R of ExpTerms for the distances lo..hi.
 	ExpCount(lo, hi int) int
 }
@@ -34,7 +35,7 @@ func (a ALiBi) ExpTerms(_ *model.Scope, g *Graph, _, _ int, dtype dtypes.DType) 
 	return OnesLike(s), s
 }
 
-func (ALiBi) ExpExact() bool { return true }
+func (ALiBi) ExpBound() float64 { return 0 }
 
 func (ALiBi) ExpCount(_, _ int) int { return 1 }
 
@@ -88,7 +89,10 @@ func lowerGammaP(a, x, lg *Node) (p, lead *Node) {
 	return Div(Mul(lead, sum), a), lead // Gamma(a+1) = a Gamma(a)
 }
 
-func (KerpleLog) ExpExact() bool { return false }
+// KerpleLogBound is the relative error bound of KerpleLog.ExpTerms.
+const KerpleLogBound = 1e-3
+
+func (KerpleLog) ExpBound() float64 { return KerpleLogBound }
 
 // ExpCount is the grid's rates and the term below them.
 func (KerpleLog) ExpCount(lo, hi int) int { return len(kerpleLogGrid(lo, hi)) + 1 }

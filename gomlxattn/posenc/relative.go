@@ -58,7 +58,7 @@ type Bias struct {
 	matrix   *Node
 	wmatrix  *Node
 	expSum   func(lo int) (w, s *Node)
-	expExact bool
+	expBound float64
 	expTerms map[int][2]*Node
 }
 
@@ -74,7 +74,7 @@ func ComputeBias(scope *model.Scope, g *Graph, enc Encoding, n int, dtype dtypes
 		b.Coef = e.Coefficients(scope, g, n, dtype)
 		if es, ok := enc.(ExpSum); ok {
 			b.expSum = func(lo int) (w, s *Node) { return es.ExpTerms(scope, g, lo, max(n-1, lo), dtype) }
-			b.expExact = es.ExpExact()
+			b.expBound = es.ExpBound()
 		}
 	case Matrix:
 		b.matrix = e.BiasMatrix(scope, g, n, dtype)
@@ -85,11 +85,11 @@ func ComputeBias(scope *model.Scope, g *Graph, enc Encoding, n int, dtype dtypes
 }
 
 // ExpTerms returns the encoding's exponential sum exp(b(d) - b(0)) = sum_r w_r exp(-s_r d)
-// for the distances lo..N-1, w and s [H, R] (built on the first call for lo), whether it is
-// exact, and ok = false when the encoding has none (ExpSum).
-func (b *Bias) ExpTerms(lo int) (w, s *Node, exact, ok bool) {
+// for the distances lo..N-1, w and s [H, R] (built on the first call for lo), its relative
+// error bound (0 when exact), and ok = false when the encoding has none (ExpSum).
+func (b *Bias) ExpTerms(lo int) (w, s *Node, bound float64, ok bool) {
 	if b.expSum == nil {
-		return nil, nil, false, false
+		return nil, nil, 0, false
 	}
 	lo = max(lo, 1)
 	t, found := b.expTerms[lo]
@@ -100,15 +100,15 @@ func (b *Bias) ExpTerms(lo int) (w, s *Node, exact, ok bool) {
 		t[0], t[1] = b.expSum(lo)
 		b.expTerms[lo] = t
 	}
-	return t[0], t[1], b.expExact, true
+	return t[0], t[1], b.expBound, true
 }
 
-// HasExpTerms reports whether the encoding has an exponential sum, and whether it is exact.
-func (b *Bias) HasExpTerms() (has, exact bool) {
+// HasExpTerms reports whether the encoding has an exponential sum, and its relative error bound.
+func (b *Bias) HasExpTerms() (has bool, bound float64) {
 	if b == nil {
-		return false, false
+		return false, 0
 	}
-	return b.expSum != nil, b.expExact
+	return b.expSum != nil, b.expBound
 }
 
 // IsToeplitz reports whether the bias has coefficients b_k (a kernelized FFT path can use it).
