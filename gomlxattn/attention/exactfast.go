@@ -105,12 +105,7 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 			hd := da.Shape().Dim(0)
 			da = Reshape(da, hd, t, bi+1, t) // key block u of this row is tile bi-u
 			for u := range bi + 1 {
-				du := da
-				if bi > 0 {
-					du = Reshape(SliceAxis(da, 2, AxisElem(u)), hd, t, t)
-				} else {
-					du = Reshape(da, hd, t, t)
-				}
+				du := Reshape(SliceAxis(da, 2, AxisElem(u)), hd, t, t)
 				if d := bi - u; dtiles[d] == nil {
 					dtiles[d] = du
 				} else {

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
+	"github.com/attnbench/attnbench/gomlxattn/internal/naive"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
@@ -179,14 +180,7 @@ func TestDecayInputGradients(t *testing.T) {
 			g := flat(res[xi])
 			for range 25 {
 				i := rng.IntN(len(x))
-				const eps = 1e-6
-				x0 := x[i]
-				x[i] = x0 + eps
-				up := loss()
-				x[i] = x0 - eps
-				down := loss()
-				x[i] = x0
-				want := (up - down) / (2 * eps)
+				want := naive.CentralDiff(x, i, 1e-6, loss)
 				if math.Abs(g[i]-want) > 1e-6*(1+math.Abs(want)) {
 					t.Errorf("%+v: gradient of input %d at %d = %.9g, finite differences %.9g", cs, xi, i, g[i], want)
 				}

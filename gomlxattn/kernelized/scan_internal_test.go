@@ -11,6 +11,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/attnbench/attnbench/gomlxattn/internal/naive"
 	"github.com/attnbench/attnbench/internal/backend"
 )
 
@@ -75,14 +76,7 @@ func TestChunkScan(t *testing.T) {
 				for xi, x := range [][]float64{p, a} {
 					gg := tensors.MustCopyFlatData[float64](res[1+xi])
 					for i := range x {
-						const eps = 1e-6
-						x0 := x[i]
-						x[i] = x0 + eps
-						up := loss()
-						x[i] = x0 - eps
-						down := loss()
-						x[i] = x0
-						if want := (up - down) / (2 * eps); math.Abs(gg[i]-want) > 1e-6*(1+math.Abs(want)) {
+						if want := naive.CentralDiff(x, i, 1e-6, loss); math.Abs(gg[i]-want) > 1e-6*(1+math.Abs(want)) {
 							t.Errorf("gradient of input %d at %d = %.9g, finite differences %.9g", xi, i, gg[i], want)
 						}
 					}

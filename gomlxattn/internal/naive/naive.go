@@ -147,3 +147,15 @@ func MaxRelErr(a []float32, b []float64) float64 {
 	}
 	return num / den
 }
+
+// CentralDiff is (f(x_i + eps) - f(x_i - eps)) / 2 eps, with x[i] restored: the finite-difference
+// oracle of the gradient tests. f reads x.
+func CentralDiff(x []float64, i int, eps float64, f func() float64) float64 {
+	x0 := x[i]
+	x[i] = x0 + eps
+	up := f()
+	x[i] = x0 - eps
+	down := f()
+	x[i] = x0
+	return (up - down) / (2 * eps)
+}
