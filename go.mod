@@ -10,6 +10,7 @@ require (
 	github.com/janpfeifer/gonb v0.11.4
 	github.com/klauspost/compress v1.18.0
 	github.com/tiktoken-go/tokenizer v0.7.0
+	gonum.org/v1/gonum v0.16.0
 	gonum.org/v1/plot v0.15.2
 	gopkg.in/yaml.v3 v3.0.1
 	k8s.io/api v0.37.2

@@ -4,6 +4,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 
+	"github.com/attnbench/attnbench/gomlxattn/internal/vjp"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 )
 
@@ -16,6 +17,10 @@ type DecayOptions struct {
 	// Neighbours also gives the pairs in neighbouring chunks the exact coefficients, so that
 	// the sum need only hold from distance C+1 (fewer terms for KERPLE-log; DecayFar).
 	Neighbours bool
+	// Rates are the host values of the last len(Rates) columns of s, the same for every head
+	// (posenc.SharedRates). Those terms then read the decays inside a chunk through a rank-K
+	// basis (rateBasis), K about 10 for any number of rates; no gradient flows to their s.
+	Rates []float64
 }
 
 // Decay is kernelized attention with RPE (Luo et al. 2021, Eq. 10-13) without an FFT, for
@@ -69,10 +74,31 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 		}
 	}
 	if nc > lag {
-		for _, t := range termGroups(w, s) {
-			o = Add(o, otherChunks(fq5, fk5, v5, t[0], t[1], lag, false))
-			if !opt.Causal {
-				o = Add(o, otherChunks(fq5, fk5, v5, t[0], t[1], lag, true))
+		r, f := w.Shape().Dim(1), len(opt.Rates)
+		if f > r {
+			panicf("kernelized.Decay: %d shared rates for %d terms", f, r)
+		}
+		if f > 0 {
+			if basis := newRateBasis(opt.Rates, c); basis.rank() < f {
+				wb, sb := Slice(w, AxisRange(), AxisRange(r-f, r)), Slice(s, AxisRange(), AxisRange(r-f, r))
+				sb = StopGradient(sb)
+				o = Add(o, basisChunks(fq5, fk5, v5, wb, sb, basis, lag, false))
+				if !opt.Causal {
+					o = Add(o, basisChunks(fq5, fk5, v5, wb, sb, basis, lag, true))
+				}
+				if r == f {
+					w, s = nil, nil
+				} else {
+					w, s = Slice(w, AxisRange(), AxisRange(0, r-f)), Slice(s, AxisRange(), AxisRange(0, r-f))
+				}
+			}
+		}
+		if w != nil {
+			for _, t := range termGroups(w, s) {
+				o = Add(o, otherChunks(fq5, fk5, v5, t[0], t[1], lag, false))
+				if !opt.Causal {
+					o = Add(o, otherChunks(fq5, fk5, v5, t[0], t[1], lag, true))
+				}
 			}
 		}
 	}
@@ -137,8 +163,9 @@ func shiftChunks(x *Node, k int) *Node {
 	return Concatenate([]*Node{Slice(x, AxisRange(), AxisRange(-k, nc)), z}, 1)
 }
 
-// chunkScan returns the states S [H, B, nc, R, m, e] of the chunks, axis 2, from their
-// summaries P of the same shape and the per-term decay a [H, 1, 1, R, 1, 1], for lag L >= 1:
+// chunkScan returns the states S [H, B, nc, ...] of the chunks, axis 2, from their summaries P
+// of the same shape and the per-term decay a, of P's rank, broadcast along B, nc and the
+// features ([H, 1, 1, R, 1, 1] for P [H, B, nc, R, m, e]), for lag L >= 1:
 //
 //	S_c = 0 (c < L),   S_c = a S_{c-1} + a^{L-1} P_{c-L},
 //
@@ -160,6 +187,12 @@ func chunkScan(p, a *Node, lag int, future bool) *Node {
 	pw, dpw := OnesLike(as), ZerosLike(as) // a^{L-1} and its derivative
 	if lag > 1 {
 		pw, dpw = Pow(as, ConstAs(as, float64(lag-1))), MulScalar(Pow(as, ConstAs(as, float64(lag-2))), float64(lag-1))
+	}
+	var sumAxes []int // the axes a is broadcast along
+	for i := range a.Rank() {
+		if a.Shape().Dim(i) == 1 {
+			sumAxes = append(sumAxes, i)
+		}
 	}
 	zero := ZerosLike(at(ps, 0))
 	st := make([]*Node, nc)
@@ -189,7 +222,7 @@ func chunkScan(p, a *Node, lag int, future bool) *Node {
 				g = Add(at(v, ord[k]), Mul(g, as))
 			}
 			dp[ord[k-lag]] = Mul(g, pw)
-			t := ReduceAndKeep(Mul(g, Add(st[ord[k-1]], Mul(at(ps, ord[k-lag]), dpw))), ReduceSum, 1, 2, 4, 5)
+			t := ReduceAndKeep(Mul(g, Add(st[ord[k-1]], Mul(at(ps, ord[k-lag]), dpw))), ReduceSum, sumAxes...)
 			if da == nil {
 				da = t
 			} else {
@@ -243,7 +276,7 @@ func otherChunks(fq5, fk5, v5, w, s *Node, lag int, future bool) *Node {
 	kdec := Exp(Neg(Mul(sr, Reshape(kpart, 1, 1, c))))                                                             // [H, R, C]
 	fkr := Mul(Reshape(TransposeAllAxes(fk5, 3, 0, 1, 4, 2), h, bb, nc, 1, m, c), Reshape(kdec, h, 1, 1, r, 1, c)) // [H, B, nc, R, m, C]
 	vt := TransposeAllAxes(v5, 3, 0, 1, 2, 4)                                                                      // [H, B, nc, C, dv+1]
-	p := DotGeneral(fkr, []int{5}, []int{0, 1, 2}, vt, []int{3}, []int{0, 1, 2})
+	p := vjp.BatchMatMul(fkr, vt, 3, 1)
 	// The state each chunk sees, S_c = sum over c' <= c-lag of e^{-s C (c-1-c')} P_c' (the
 	// mirror image for the future).
 	step := Reshape(Exp(Neg(MulScalar(s, float64(c)))), h, 1, 1, r, 1, 1)
@@ -251,6 +284,6 @@ func otherChunks(fq5, fk5, v5, w, s *Node, lag int, future bool) *Node {
 	// Queries decayed from their chunk's edge, times the weight.
 	qdec := Mul(Exp(Neg(Mul(sr, Reshape(qpart, 1, 1, c)))), Reshape(w, h, r, 1))                                                    // [H, R, C]
 	fqr := Mul(Reshape(TransposeAllAxes(fq5, 3, 0, 1, 2, 4), h, bb, nc, c, 1, m), Reshape(Transpose(qdec, 1, 2), h, 1, 1, c, r, 1)) // [H, B, nc, C, R, m]
-	o := DotGeneral(fqr, []int{4, 5}, []int{0, 1, 2}, st, []int{3, 4}, []int{0, 1, 2})                                              // [H, B, nc, C, dv+1]
+	o := vjp.BatchMatMul(fqr, st, 3, 2)                                                                                             // [H, B, nc, C, dv+1]
 	return TransposeAllAxes(o, 1, 2, 3, 0, 4)
 }

@@ -114,8 +114,10 @@ func (r *RandomFeatures) Attend(scope *model.Scope, q, k, v *Node, opt attention
 	if has, bound := opt.Bias.HasExpTerms(); logc != nil && opt.Window == 0 && has && (r.Decay == DecayOn || r.Decay == DecayAuto && bound <= r.DecayTol) {
 		// An inexact sum needs fewer terms from distance C+1 on (posenc.KerpleLog.ExpTerms).
 		exact := bound == 0
-		w, s, _, _ := opt.Bias.ExpTerms(DecayFar(n, r.Chunk, !exact))
-		out = Decay(fq, fk, v, logc, w, s, DecayOptions{Causal: opt.Causal, Chunk: r.Chunk, KeyMask: opt.KeyMask, Neighbours: !exact})
+		lo := DecayFar(n, r.Chunk, !exact)
+		w, s, _, _ := opt.Bias.ExpTerms(lo)
+		out = Decay(fq, fk, v, logc, w, s, DecayOptions{Causal: opt.Causal, Chunk: r.Chunk, KeyMask: opt.KeyMask, Neighbours: !exact,
+			Rates: opt.Bias.ExpRates(lo)})
 	} else if logc != nil {
 		out = RPE(fq, fk, v, logc, RPEOptions{Causal: opt.Causal, KeyMask: opt.KeyMask, Window: opt.Window, Toeplitz: r.Toeplitz,
 			FeatureChunk: r.FeatureChunk, Inference: !scope.IsTraining(q.Graph())})

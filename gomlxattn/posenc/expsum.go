@@ -28,6 +28,14 @@ type ExpSum interface {
 	ExpCount(lo, hi int) int
 }
 
+// SharedRates is implemented by ExpSum encodings whose last terms have rates that are the same
+// for every head and fixed on the host (KERPLE-log's grid); kernelized.Decay then reads those
+// terms through a low-rank basis.
+type SharedRates interface {
+	// ExpRates returns the rates of the last terms of ExpTerms(lo, hi).
+	ExpRates(lo, hi int) []float64
+}
+
 // ExpTerms of ALiBi: one term per head, w = 1, s = m_h. Exact.
 func (a ALiBi) ExpTerms(_ *model.Scope, g *Graph, _, _ int, dtype dtypes.DType) (w, s *Node) {
 	h := len(a.Slopes)
@@ -96,6 +104,15 @@ func (KerpleLog) ExpBound() float64 { return KerpleLogBound }
 
 // ExpCount is the grid's rates and the term below them.
 func (KerpleLog) ExpCount(lo, hi int) int { return len(kerpleLogGrid(lo, hi)) + 1 }
+
+// ExpRates returns the grid's rates e^{v_r}: every term of ExpTerms but the first.
+func (KerpleLog) ExpRates(lo, hi int) []float64 {
+	v := kerpleLogGrid(lo, hi)
+	for i := range v {
+		v[i] = math.Exp(v[i])
+	}
+	return v
+}
 
 // kerpleLogGrid returns the log-rates v_r of KerpleLog.ExpTerms for the distances lo..hi.
 func kerpleLogGrid(lo, hi int) []float64 {

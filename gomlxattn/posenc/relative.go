@@ -59,6 +59,7 @@ type Bias struct {
 	wmatrix  *Node
 	expSum   func(lo int) (w, s *Node)
 	expBound float64
+	expRates func(lo int) []float64
 	expTerms map[int][2]*Node
 }
 
@@ -75,6 +76,9 @@ func ComputeBias(scope *model.Scope, g *Graph, enc Encoding, n int, dtype dtypes
 		if es, ok := enc.(ExpSum); ok {
 			b.expSum = func(lo int) (w, s *Node) { return es.ExpTerms(scope, g, lo, max(n-1, lo), dtype) }
 			b.expBound = es.ExpBound()
+			if sr, ok := enc.(SharedRates); ok {
+				b.expRates = func(lo int) []float64 { return sr.ExpRates(lo, max(n-1, lo)) }
+			}
 		}
 	case Matrix:
 		b.matrix = e.BiasMatrix(scope, g, n, dtype)
@@ -101,6 +105,15 @@ func (b *Bias) ExpTerms(lo int) (w, s *Node, bound float64, ok bool) {
 		b.expTerms[lo] = t
 	}
 	return t[0], t[1], b.expBound, true
+}
+
+// ExpRates returns the host values of the last terms' rates of ExpTerms(lo), shared by every
+// head, or nil (posenc.SharedRates).
+func (b *Bias) ExpRates(lo int) []float64 {
+	if b.expRates == nil {
+		return nil
+	}
+	return b.expRates(max(lo, 1))
 }
 
 // HasExpTerms reports whether the encoding has an exponential sum, and its relative error bound.

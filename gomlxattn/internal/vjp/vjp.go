@@ -39,3 +39,32 @@ func first(x *Node) *Node {
 	}
 	return Reshape(ClipScalar(Slice(x, specs...), -1, 1))
 }
+
+// BatchMatMul is DotGeneral of lhs [batch..., M..., K...] and rhs [batch..., K..., N...], with the
+// first nb axes batch and nk axes contracted, [batch..., M..., N...], with gradients in the
+// inputs' own layouts:
+//
+//	dlhs = v . rhs^T (contracting N),   drhs = lhs^T . v (contracting M),
+//
+// where the default rule builds each as [batch, free, contracted] and transposes the rhs's
+// back, a pass over a data-sized tensor on the Go backend.
+func BatchMatMul(lhs, rhs *Node, nb, nk int) *Node {
+	nm, nn := lhs.Rank()-nb-nk, rhs.Rank()-nb-nk
+	batch := axes(0, nb)
+	value := DotGeneral(StopGradient(lhs), axes(nb+nm, nk), batch, StopGradient(rhs), axes(nb, nk), batch)
+	return WithGradient(value, []*Node{lhs, rhs}, func(v *Node) []*Node {
+		return []*Node{
+			DotGeneral(v, axes(nb+nm, nn), batch, rhs, axes(nb+nk, nn), batch),
+			DotGeneral(lhs, axes(nb, nm), batch, v, axes(nb, nm), batch),
+		}
+	})
+}
+
+// axes is start, start+1, ..., n of them.
+func axes(start, n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = start + i
+	}
+	return s
+}

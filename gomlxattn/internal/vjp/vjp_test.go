@@ -1,0 +1,90 @@
+package vjp_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/attnbench/attnbench/gomlxattn/internal/vjp"
+	"github.com/attnbench/attnbench/internal/backend"
+)
+
+// TestBatchMatMul: the value and both gradients of sum(BatchMatMul(a, b) * w) against float64
+// loops, for several batch, free and contracted axes (sizes of 1 included):
+// out[z, i, j] = sum_k a[z, i, k] b[z, k, j], da = w b^T, db = a^T w.
+func TestBatchMatMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 18))
+	for _, c := range []struct {
+		batch, m, k, n []int
+	}{
+		{[]int{3}, []int{4}, []int{5}, []int{2}},
+		{[]int{2, 3}, []int{1, 3}, []int{4}, []int{2, 1}},
+		{[]int{1}, []int{5}, []int{2, 3}, []int{7}},
+		{[]int{2}, []int{3, 2}, []int{1}, []int{4, 3}},
+	} {
+		prod := func(d []int) int {
+			p := 1
+			for _, x := range d {
+				p *= x
+			}
+			return p
+		}
+		z, m, k, n := prod(c.batch), prod(c.m), prod(c.k), prod(c.n)
+		a, b, w := randn(rng, z*m*k), randn(rng, z*k*n), randn(rng, z*m*n)
+		cat := func(parts ...[]int) []int {
+			var s []int
+			for _, p := range parts {
+				s = append(s, p...)
+			}
+			return s
+		}
+		exec := MustNewExec(backend.MustShared(), func(a, b, w *Node) []*Node {
+			out := vjp.BatchMatMul(a, b, len(c.batch), len(c.k))
+			return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, w)), a, b)...)
+		})
+		res, err := exec.Call(
+			tensors.FromFlatDataAndDimensions(a, cat(c.batch, c.m, c.k)...),
+			tensors.FromFlatDataAndDimensions(b, cat(c.batch, c.k, c.n)...),
+			tensors.FromFlatDataAndDimensions(w, cat(c.batch, c.m, c.n)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, da, db := make([]float64, z*m*n), make([]float64, z*m*k), make([]float64, z*k*n)
+		for q := range z {
+			for i := range m {
+				for j := range n {
+					for l := range k {
+						ai, bi, oi := (q*m+i)*k+l, (q*k+l)*n+j, (q*m+i)*n+j
+						out[oi] += a[ai] * b[bi]
+						da[ai] += w[oi] * b[bi]
+						db[bi] += a[ai] * w[oi]
+					}
+				}
+			}
+		}
+		name := fmt.Sprint(c.batch, c.m, c.k, c.n)
+		if want := cat(c.batch, c.m, c.n); fmt.Sprint(res[0].Shape().Dimensions) != fmt.Sprint(want) {
+			t.Fatalf("%s: shape %v, want %v", name, res[0].Shape().Dimensions, want)
+		}
+		for i, want := range [][]float64{out, da, db} {
+			got := tensors.MustCopyFlatData[float64](res[i])
+			for j := range want {
+				if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
+					t.Fatalf("%s: result %d [%d] = %g, want %g", name, i, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}
+
+func randn(rng *rand.Rand, n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	return x
+}
