@@ -11,7 +11,8 @@ import (
 // DecayOptions configure Decay.
 type DecayOptions struct {
 	Causal bool
-	// Chunk is the block length; 0 chooses about sqrt(n) (ChunkFor).
+	// Chunk is the block length; 0 chooses about sqrt(n) (ChunkFor), or NeighbourChunk with
+	// Neighbours.
 	Chunk   int
 	KeyMask *Node
 	// Neighbours also gives the pairs in neighbouring chunks the exact coefficients, so that
@@ -51,7 +52,7 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 	}
 	dt := fq.DType()
 	b, w, s = ConvertDType(b, dt), ConvertDType(w, dt), ConvertDType(s, dt)
-	k := newChunking(n, opt.Chunk)
+	k := newChunking(n, decayChunk(opt.Chunk, opt.Neighbours))
 	c, nc := k.c, k.nc
 	fk = maskKeys(fk, opt.KeyMask)
 	fq5, fk5, v5 := k.split(fq), k.split(fk), k.split(withOnes(v))
@@ -111,13 +112,27 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 }
 
 // DecayFar is the smallest distance at which Decay reads the exponential sum for n positions
-// in chunks of chunk (0: ChunkFor(n)): C + 1 with neighbours (they use the exact
+// in chunks of chunk (0: Decay's default): C + 1 with neighbours (they use the exact
 // coefficients), else 1.
 func DecayFar(n, chunk int, neighbours bool) int {
 	if neighbours {
-		return newChunking(n, chunk).c + 1
+		return newChunking(n, decayChunk(chunk, neighbours)).c + 1
 	}
 	return 1
+}
+
+// NeighbourChunk is Decay's default chunk with Neighbours: each far term carries a state per
+// chunk, so with many terms (KERPLE-log) longer chunks of exact coefficients cost less than
+// more states. At n = 1024 to 8192 (m = 64, causal, 2 cores) it is 10% to 60% faster forward
+// and backward than about sqrt(n), and faster than 128 or 512.
+const NeighbourChunk = 256
+
+// decayChunk is the chunk Decay uses for a requested chunk (0: its default; newChunking caps it at n).
+func decayChunk(chunk int, neighbours bool) int {
+	if chunk == 0 && neighbours {
+		return NeighbourChunk
+	}
+	return chunk
 }
 
 // nearCoefficients returns exp(b - b0) at the 2C-1 offsets centred on offset, [H, 2C-1],

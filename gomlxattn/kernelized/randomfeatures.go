@@ -189,7 +189,7 @@ func randomFeatureParams(proj, normalize, eps float64) []params.Param {
 		{Name: "stabilize", Default: 1, Min: 0, Max: 1, Integer: true, Doc: "subtract max(w.x) (cancels exactly)"},
 		{Name: "redraw", Default: 0, Min: 0, Max: 1 << 30, Integer: true, Doc: "redraw projections every N optimizer steps; 0 never"},
 		{Name: "seed", Default: 0, Min: 0, Max: 1 << 52, Integer: true, Doc: "projection seed (mixed with the layer's scope)"},
-		{Name: "chunk", Default: 0, Min: 0, Max: 1 << 20, Integer: true, Doc: "causal chunk length; 0 about sqrt(n)"},
+		{Name: "chunk", Default: 0, Min: 0, Max: 1 << 20, Integer: true, Doc: "chunk length of the causal and decayed forms; 0 about sqrt(n), 256 for an inexact decay sum"},
 		{Name: "feature_chunk", Default: 0, Min: 0, Max: 65536, Integer: true, Doc: "features per Toeplitz product; 0 all"},
 		{Name: "toeplitz", Choices: toeplitz.MethodNames, Doc: "Toeplitz product: auto (by backend capabilities), dense, block-spectral or native fft"},
 		{Name: "block_size", Default: 0, Min: 0, Max: 4096, Integer: true, Doc: "block-spectral n2; 0 automatic"},
