@@ -198,11 +198,7 @@ func chunkScan(p, a *Node, lag int, future bool) *Node {
 		}
 	}
 	at := func(x *Node, i int) *Node { return Slice(x, AxisRange(), AxisRange(), AxisElem(i)) }
-	ps, as := StopGradient(p), StopGradient(a)
-	pw, dpw := OnesLike(as), ZerosLike(as) // a^{L-1} and its derivative
-	if lag > 1 {
-		pw, dpw = Pow(as, ConstAs(as, float64(lag-1))), MulScalar(Pow(as, ConstAs(as, float64(lag-2))), float64(lag-1))
-	}
+	ps, a0 := StopGradient(p), StopGradient(a)
 	var sumAxes []int // the axes a is broadcast along
 	for i := range a.Rank() {
 		if a.Shape().Dim(i) == 1 {
@@ -210,15 +206,25 @@ func chunkScan(p, a *Node, lag int, future bool) *Node {
 		}
 	}
 	zero := ZerosLike(at(ps, 0))
+	// The decays at a chunk state's shape, once: the Go backend multiplies equal shapes in one
+	// pass, broadcast ones by an index iterator at several times the cost.
+	as := BroadcastToShape(a0, zero.Shape())
+	lagged := func(x *Node) *Node { return x } // a^{L-1} x
+	var dlag *Node                             // (L-1) a^{L-2}
+	if lag > 1 {
+		pw := BroadcastToShape(Pow(a0, ConstAs(a0, float64(lag-1))), zero.Shape())
+		dlag = BroadcastToShape(MulScalar(Pow(a0, ConstAs(a0, float64(lag-2))), float64(lag-1)), zero.Shape())
+		lagged = func(x *Node) *Node { return Mul(x, pw) }
+	}
 	st := make([]*Node, nc)
 	for k := range nc {
 		switch {
 		case k < lag:
 			st[ord[k]] = zero
 		case k == lag:
-			st[ord[k]] = Mul(at(ps, ord[k-lag]), pw)
+			st[ord[k]] = lagged(at(ps, ord[k-lag]))
 		default:
-			st[ord[k]] = Add(Mul(st[ord[k-1]], as), Mul(at(ps, ord[k-lag]), pw))
+			st[ord[k]] = Add(Mul(st[ord[k-1]], as), lagged(at(ps, ord[k-lag])))
 		}
 	}
 	return withGradient(Concatenate(st, 2), []*Node{p, a}, func(v *Node) []*Node {
@@ -236,8 +242,12 @@ func chunkScan(p, a *Node, lag int, future bool) *Node {
 			} else {
 				g = Add(at(v, ord[k]), Mul(g, as))
 			}
-			dp[ord[k-lag]] = Mul(g, pw)
-			t := ReduceAndKeep(Mul(g, Add(st[ord[k-1]], Mul(at(ps, ord[k-lag]), dpw))), ReduceSum, sumAxes...)
+			dp[ord[k-lag]] = lagged(g)
+			prev := st[ord[k-1]]
+			if dlag != nil {
+				prev = Add(prev, Mul(at(ps, ord[k-lag]), dlag))
+			}
+			t := ReduceAndKeep(Mul(g, prev), ReduceSum, sumAxes...)
 			if da == nil {
 				da = t
 			} else {

@@ -134,9 +134,12 @@ func basisChunks(fq5, fk5, v5, w, s *Node, basis rateBasis, lag int, future bool
 	st := chunkScan(p, step, lag, future)
 	// Query side: Sk[m, k, e] = sum_r V[r, k] w_r S_r[m, e]; z_i = sum_k U[qpart_i, k] (phi(q_i) Sk)[k, e].
 	wv := Reshape(Mul(Reshape(vt, 1, k, r), Reshape(w, h, 1, r)), h, 1, 1, 1, k, r)
-	sk := vjp.BatchMatMul(BroadcastToDims(wv, h, bb, nc, m, k, r), st, 4, 1)       // [H, B, nc, m, K, e]
-	fqt := TransposeAllAxes(fq5, 3, 0, 1, 2, 4)                                    // [H, B, nc, C, m]
-	z := vjp.BatchMatMul(fqt, sk, 3, 1)                                            // [H, B, nc, C, K, e]
-	o := ReduceSum(Mul(z, Reshape(basis.rows(g, c, dt, qx), 1, 1, 1, c, k, 1)), 4) // [H, B, nc, C, e]
+	sk := vjp.BatchMatMul(BroadcastToDims(wv, h, bb, nc, m, k, r), st, 4, 1) // [H, B, nc, m, K, e]
+	fqt := TransposeAllAxes(fq5, 3, 0, 1, 2, 4)                              // [H, B, nc, C, m]
+	z := vjp.BatchMatMul(fqt, sk, 3, 1)                                      // [H, B, nc, C, K, e]
+	// o_i = sum_k U[qpart_i, k] z[i, k, :], a product batched over the positions: the Go backend
+	// multiplies broadcast shapes element by element through an index iterator.
+	uq := BroadcastToDims(Reshape(basis.rows(g, c, dt, qx), 1, 1, 1, c, k), h, bb, nc, c, k)
+	o := vjp.BatchMatMul(uq, z, 4, 1) // [H, B, nc, C, e]
 	return TransposeAllAxes(o, 1, 2, 3, 0, 4)
 }
