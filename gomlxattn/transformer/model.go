@@ -8,12 +8,12 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/attnbench/attnbench/gomlxattn/attention"
+	"github.com/attnbench/attnbench/gomlxattn/internal/vjp"
 	_ "github.com/attnbench/attnbench/gomlxattn/mechanisms" // every registered mechanism
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 )
@@ -132,7 +132,7 @@ func (m *Model) qkv(scope *model.Scope, x *Node) (q, k, v *Node) {
 func (m *Model) mlp(ls *model.Scope, x *Node) *Node {
 	c := m.Config
 	h := norm.LayerNorm(ls.In("ln_mlp"), x, -1).Epsilon(1e-5).Done()
-	h = activation.Gelu(m.dense(ls.In("mlp_in"), h, c.MLPWidth(), 0.02))
+	h = gelu(m.dense(ls.In("mlp_in"), h, c.MLPWidth(), 0.02))
 	return m.dense(ls.In("mlp_out"), h, c.Width, m.outStd())
 }
 
@@ -152,7 +152,7 @@ func (m *Model) dense(scope *model.Scope, x *Node, out int, std float64) *Node {
 	w := scope.WithInitializer(initializer.RandomNormalFn(scope, std)).
 		VariableWithShape("weights", shapes.Make(m.DType, x.Shape().Dim(-1), out))
 	bias := scope.WithInitializer(initializer.Zero).VariableWithShape("biases", shapes.Make(m.DType, out))
-	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w.NodeValue(g), []int{0}, nil)
+	y := vjp.BatchMatMul(x, w.NodeValue(g), 0, 1)
 	return Add(y, ExpandLeftToRank(bias.NodeValue(g), y.Rank()))
 }
 
@@ -169,13 +169,12 @@ func (m *Model) Logits(scope *model.Scope, tokens *Node, opt ForwardOptions) (*N
 // transposed when tied, else lm_head.
 func (m *Model) head(scope *model.Scope, hidden *Node) *Node {
 	g := hidden.Graph()
-	last := hidden.Rank() - 1
 	if m.Config.TiedOutput {
-		return DotGeneral(hidden, []int{last}, nil, m.embeddings(scope, g), []int{1}, nil)
+		return vjp.MatMulT(hidden, m.embeddings(scope, g))
 	}
 	s := scope.In("lm_head").WithInitializer(initializer.RandomNormalFn(scope, 0.02))
 	w := s.VariableWithShape("weights", shapes.Make(m.DType, m.Config.Width, m.Config.Vocab))
-	return DotGeneral(hidden, []int{last}, nil, w.NodeValue(g), []int{0}, nil)
+	return vjp.BatchMatMul(hidden, w.NodeValue(g), 0, 1)
 }
 
 // ClassLogits of the encoder classifier: mean of the final hidden states over real tokens,

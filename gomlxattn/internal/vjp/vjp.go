@@ -46,8 +46,9 @@ func first(x *Node) *Node {
 //
 //	dlhs = v . rhs^T (contracting N),   drhs = lhs^T . v (contracting M),
 //
-// where the default rule builds each as [batch, free, contracted] and transposes the rhs's
-// back, a pass over a data-sized tensor on the Go backend.
+// where the default rule builds each as [batch, free, contracted] and transposes it back, even
+// by the identity permutation: a generic copy of a data-sized tensor on the Go backend. With
+// nb = 0 and nk = 1 it is a dense layer x W.
 func BatchMatMul(lhs, rhs *Node, nb, nk int) *Node {
 	nm, nn := lhs.Rank()-nb-nk, rhs.Rank()-nb-nk
 	batch := axes(0, nb)
@@ -55,9 +56,62 @@ func BatchMatMul(lhs, rhs *Node, nb, nk int) *Node {
 	return WithGradient(value, []*Node{lhs, rhs}, func(v *Node) []*Node {
 		return []*Node{
 			DotGeneral(v, axes(nb+nm, nn), batch, rhs, axes(nb+nk, nn), batch),
-			DotGeneral(lhs, axes(nb, nm), batch, v, axes(nb, nm), batch),
+			contractLeading(lhs, v, nb, nm),
 		}
 	})
+}
+
+// contractLeading is a^T b for a [batch..., M..., K...] and b [batch..., M..., N...], contracting
+// M: [batch..., K..., N...]. The Go backend's matmul wants the lhs contracting last and the rhs
+// contracting first after the batch, and transposes both operands of any other layout; here one
+// operand is transposed explicitly, the cheaper of a -> [batch, K, M], or b -> [batch, N, M]
+// and the [batch, N, K] result back.
+func contractLeading(a, b *Node, nb, nm int) *Node {
+	nk, nn := a.Rank()-nb-nm, b.Rank()-nb-nm
+	batch := axes(0, nb)
+	swap := func(x *Node, nx int) *Node { // [batch, M, X] -> [batch, X, M]
+		return permute(x, append(append(axes(0, nb), axes(nb+nm, nx)...), axes(nb, nm)...))
+	}
+	z, m := span(a, 0, nb), span(a, nb, nb+nm)
+	k, n := span(a, nb+nm, a.Rank()), span(b, nb+nm, b.Rank())
+	if z*m*k <= z*n*(m+k) {
+		return DotGeneral(swap(a, nk), axes(nb+nk, nm), batch, b, axes(nb, nm), batch)
+	}
+	r := DotGeneral(swap(b, nn), axes(nb+nn, nm), batch, a, axes(nb, nm), batch) // [batch, N, K]
+	return permute(r, append(append(axes(0, nb), axes(nb+nn, nk)...), axes(nb, nn)...))
+}
+
+// MatMulT is x [..., K] times w [N, K] transposed, [..., N] (a tied output layer), with
+// gradients in the inputs' layouts: dx = v w (contracting N), dw = v^T x (contracting every
+// leading axis).
+func MatMulT(x, w *Node) *Node {
+	last := x.Rank() - 1
+	value := DotGeneral(StopGradient(x), []int{last}, nil, StopGradient(w), []int{1}, nil)
+	return WithGradient(value, []*Node{x, w}, func(v *Node) []*Node {
+		return []*Node{
+			DotGeneral(v, []int{last}, nil, w, []int{0}, nil),
+			contractLeading(v, x, 0, last),
+		}
+	})
+}
+
+// permute transposes x by perm, or returns x for the identity (which GoMLX would copy).
+func permute(x *Node, perm []int) *Node {
+	for i, p := range perm {
+		if i != p {
+			return TransposeAllAxes(x, perm...)
+		}
+	}
+	return x
+}
+
+// span is the product of x's dimensions from axis lo up to hi.
+func span(x *Node, lo, hi int) int {
+	p := 1
+	for i := lo; i < hi; i++ {
+		p *= x.Shape().Dim(i)
+	}
+	return p
 }
 
 // axes is start, start+1, ..., n of them.

@@ -25,6 +25,7 @@ func TestBatchMatMul(t *testing.T) {
 		{[]int{2, 3}, []int{1, 3}, []int{4}, []int{2, 1}},
 		{[]int{1}, []int{5}, []int{2, 3}, []int{7}},
 		{[]int{2}, []int{3, 2}, []int{1}, []int{4, 3}},
+		{[]int{2}, []int{2, 3}, []int{3, 2}, []int{1, 2}}, // db by the transposed v
 	} {
 		prod := func(d []int) int {
 			p := 1
@@ -75,6 +76,50 @@ func TestBatchMatMul(t *testing.T) {
 			for j := range want {
 				if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
 					t.Fatalf("%s: result %d [%d] = %g, want %g", name, i, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}
+
+// TestMatMulT: the value and both gradients of sum(MatMulT(x, w) * u) against float64 loops:
+// out[r, j] = sum_k x[r, k] w[j, k], dx = u w, dw = u^T x, with the leading axes of x of rank
+// 1 to 3 and sizes of 1.
+func TestMatMulT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 4))
+	for _, c := range []struct {
+		lead []int
+		k, n int
+	}{{[]int{5}, 3, 4}, {[]int{2, 3}, 4, 7}, {[]int{1, 2, 3}, 1, 2}, {[]int{3, 1}, 6, 1}} {
+		r := 1
+		for _, d := range c.lead {
+			r *= d
+		}
+		x, w, u := randn(rng, r*c.k), randn(rng, c.n*c.k), randn(rng, r*c.n)
+		exec := MustNewExec(backend.MustShared(), func(x, w, u *Node) []*Node {
+			out := vjp.MatMulT(x, w)
+			return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, u)), x, w)...)
+		})
+		res, err := exec.Call(tensors.FromFlatDataAndDimensions(x, append(c.lead, c.k)...),
+			tensors.FromFlatDataAndDimensions(w, c.n, c.k), tensors.FromFlatDataAndDimensions(u, append(c.lead, c.n)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, dx, dw := make([]float64, r*c.n), make([]float64, r*c.k), make([]float64, c.n*c.k)
+		for i := range r {
+			for j := range c.n {
+				for l := range c.k {
+					out[i*c.n+j] += x[i*c.k+l] * w[j*c.k+l]
+					dx[i*c.k+l] += u[i*c.n+j] * w[j*c.k+l]
+					dw[j*c.k+l] += u[i*c.n+j] * x[i*c.k+l]
+				}
+			}
+		}
+		for i, want := range [][]float64{out, dx, dw} {
+			got := tensors.MustCopyFlatData[float64](res[i])
+			for j := range want {
+				if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
+					t.Fatalf("%v: result %d [%d] = %g, want %g", c, i, j, got[j], want[j])
 				}
 			}
 		}
