@@ -65,15 +65,18 @@ func Decay(fq, fk, v, b, w, s *Node, opt DecayOptions) *Node {
 	if opt.Causal {
 		intra = Mul(intra, ConvertDType(Reshape(lowerTriangle(g, c, true), 1, c, c), dt))
 	}
-	o := chunkBlock(fq5, fk5, v5, intra)
+	// The exact blocks in head-major chunks [B, nc, H, C, .]: the matmuls' batch axes lead.
+	qh, kh, vh := headsFirst(fq5), headsFirst(fk5), headsFirst(v5)
+	near := chunkBlock(qh, kh, vh, intra)
 	lag := 1
 	if opt.Neighbours && nc > 1 {
 		lag = 2
-		o = Add(o, chunkBlock(fq5, shiftChunks(fk5, 1), shiftChunks(v5, 1), coef(-c)))
+		near = Add(near, chunkBlock(qh, shiftChunks(kh, 1), shiftChunks(vh, 1), coef(-c)))
 		if !opt.Causal {
-			o = Add(o, chunkBlock(fq5, shiftChunks(fk5, -1), shiftChunks(v5, -1), coef(c)))
+			near = Add(near, chunkBlock(qh, shiftChunks(kh, -1), shiftChunks(vh, -1), coef(c)))
 		}
 	}
+	o := headsFirst(near)
 	if nc > lag {
 		r, f := w.Shape().Dim(1), len(opt.Rates)
 		if f > r {
@@ -155,14 +158,36 @@ func nearCoefficients(b, b0 *Node, n, offset, c int) *Node {
 	return Concatenate(parts, 1)
 }
 
-// chunkBlock is sum_j M[h, i, j] phi(q_i).phi(k_j) [v_j, 1] within chunk pairs, for fq5 [B, nc,
-// C, H, m] against fk5 and v5 of the same chunks (shifted for a neighbour), [B, nc, C, H, dv+1].
-func chunkBlock(fq5, fk5, v5, mat *Node) *Node {
-	h, c := mat.Shape().Dim(0), mat.Shape().Dim(1)
-	a := DotGeneral(fq5, []int{4}, []int{0, 1, 3}, fk5, []int{4}, []int{0, 1, 3}) // [B, nc, H, C, C]
-	a = Mul(a, Reshape(mat, 1, 1, h, c, c))
-	o := DotGeneral(a, []int{4}, []int{0, 1, 2}, v5, []int{2}, []int{0, 1, 3}) // [B, nc, H, C, dv+1]
-	return TransposeAllAxes(o, 0, 1, 3, 2, 4)
+// chunkBlock is sum_j M[h, i, j] phi(q_i).phi(k_j) [v_j, 1] within chunk pairs, for qh [B, nc,
+// H, C, m] against kh and vh of the same chunks (shifted for a neighbour), [B, nc, H, C, dv+1].
+func chunkBlock(qh, kh, vh, mat *Node) *Node {
+	a := vjp.BatchMatMulT(qh, kh, 3, 1) // [B, nc, H, C, C]
+	a = Mul(a, tileRows(mat, a.Shape()))
+	return vjp.BatchMatMul(a, vh, 3, 1)
+}
+
+// headsFirst swaps axes 2 and 3: chunks [B, nc, C, H, .] <-> [B, nc, H, C, .].
+func headsFirst(x *Node) *Node { return TransposeAllAxes(x, 0, 1, 3, 2, 4) }
+
+// tileRows repeats x along the leading axes of shape (x's shape is its trailing axes) by
+// concatenation, with the gradient sum_r v[r] by one matmul: the Go backend broadcasts
+// elementwise operands through an index iterator, several times slower than equal shapes.
+func tileRows(x *Node, shape shapes.Shape) *Node {
+	size := x.Shape().Size()
+	r := shape.Size() / size
+	if r == 1 {
+		return Reshape(x, shape.Dimensions...)
+	}
+	row := Reshape(StopGradient(x), 1, size)
+	rows := make([]*Node, r)
+	for i := range rows {
+		rows[i] = row
+	}
+	value := Reshape(Concatenate(rows, 0), shape.Dimensions...)
+	return withGradient(value, []*Node{x}, func(v *Node) []*Node {
+		ones := Ones(x.Graph(), shapes.Make(v.DType(), r))
+		return []*Node{Reshape(DotGeneral(ones, []int{0}, nil, Reshape(v, r, size), []int{0}, nil), x.Shape().Dimensions...)}
+	})
 }
 
 // shiftChunks moves x [B, nc, ...] by k chunks along axis 1 (chunk c then holds chunk c-k),

@@ -61,6 +61,24 @@ func BatchMatMul(lhs, rhs *Node, nb, nk int) *Node {
 	})
 }
 
+// BatchMatMulT is a b^T for a [batch..., M..., K...] and b [batch..., N..., K...], the first nb
+// axes batch and the last nk contracted: [batch..., M..., N...], with gradients
+//
+//	da = v . b (contracting N),   db = v^T . a (contracting M),
+//
+// in layouts the Go backend's matmul takes without transposing (but for one operand of db).
+func BatchMatMulT(a, b *Node, nb, nk int) *Node {
+	nm, nn := a.Rank()-nb-nk, b.Rank()-nb-nk
+	batch := axes(0, nb)
+	value := DotGeneral(StopGradient(a), axes(nb+nm, nk), batch, StopGradient(b), axes(nb+nn, nk), batch)
+	return WithGradient(value, []*Node{a, b}, func(v *Node) []*Node {
+		return []*Node{
+			DotGeneral(v, axes(nb+nm, nn), batch, b, axes(nb, nn), batch),
+			contractLeading(v, a, nb, nm),
+		}
+	})
+}
+
 // contractLeading is a^T b for a [batch..., M..., K...] and b [batch..., M..., N...], contracting
 // M: [batch..., K..., N...]. The Go backend's matmul wants the lhs contracting last and the rhs
 // contracting first after the batch, and transposes both operands of any other layout; here one

@@ -82,6 +82,73 @@ func TestBatchMatMul(t *testing.T) {
 	}
 }
 
+// TestBatchMatMulT: the value and both gradients of sum(BatchMatMulT(a, b) * w) against float64
+// loops: out[z, i, j] = sum_k a[z, i, k] b[z, j, k], da = w b, db = w^T a.
+func TestBatchMatMulT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 21))
+	for _, c := range []struct {
+		batch, m, k, n []int
+	}{
+		{[]int{3}, []int{4}, []int{5}, []int{2}},
+		{[]int{2, 1, 3}, []int{7}, []int{4}, []int{7}},
+		{[]int{1}, []int{1}, []int{2, 3}, []int{5}},
+		{[]int{2}, []int{3, 2}, []int{1}, []int{1, 4}},
+	} {
+		prod := func(d []int) int {
+			p := 1
+			for _, x := range d {
+				p *= x
+			}
+			return p
+		}
+		cat := func(parts ...[]int) []int {
+			var s []int
+			for _, p := range parts {
+				s = append(s, p...)
+			}
+			return s
+		}
+		z, m, k, n := prod(c.batch), prod(c.m), prod(c.k), prod(c.n)
+		a, b, w := randn(rng, z*m*k), randn(rng, z*n*k), randn(rng, z*m*n)
+		exec := MustNewExec(backend.MustShared(), func(a, b, w *Node) []*Node {
+			out := vjp.BatchMatMulT(a, b, len(c.batch), len(c.k))
+			return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, w)), a, b)...)
+		})
+		res, err := exec.Call(
+			tensors.FromFlatDataAndDimensions(a, cat(c.batch, c.m, c.k)...),
+			tensors.FromFlatDataAndDimensions(b, cat(c.batch, c.n, c.k)...),
+			tensors.FromFlatDataAndDimensions(w, cat(c.batch, c.m, c.n)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, da, db := make([]float64, z*m*n), make([]float64, z*m*k), make([]float64, z*n*k)
+		for q := range z {
+			for i := range m {
+				for j := range n {
+					for l := range k {
+						ai, bi, oi := (q*m+i)*k+l, (q*n+j)*k+l, (q*m+i)*n+j
+						out[oi] += a[ai] * b[bi]
+						da[ai] += w[oi] * b[bi]
+						db[bi] += w[oi] * a[ai]
+					}
+				}
+			}
+		}
+		name := fmt.Sprint(c.batch, c.m, c.k, c.n)
+		if want := cat(c.batch, c.m, c.n); fmt.Sprint(res[0].Shape().Dimensions) != fmt.Sprint(want) {
+			t.Fatalf("%s: shape %v, want %v", name, res[0].Shape().Dimensions, want)
+		}
+		for i, want := range [][]float64{out, da, db} {
+			got := tensors.MustCopyFlatData[float64](res[i])
+			for j := range want {
+				if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
+					t.Fatalf("%s: result %d [%d] = %g, want %g", name, i, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}
+
 // TestMatMulT: the value and both gradients of sum(MatMulT(x, w) * u) against float64 loops:
 // out[r, j] = sum_k x[r, k] w[j, k], dx = u w, dw = u^T x, with the leading axes of x of rank
 // 1 to 3 and sizes of 1.
