@@ -152,8 +152,7 @@ func (m *Model) dense(scope *model.Scope, x *Node, out int, std float64) *Node {
 	w := scope.WithInitializer(initializer.RandomNormalFn(scope, std)).
 		VariableWithShape("weights", shapes.Make(m.DType, x.Shape().Dim(-1), out))
 	bias := scope.WithInitializer(initializer.Zero).VariableWithShape("biases", shapes.Make(m.DType, out))
-	y := vjp.BatchMatMul(x, w.NodeValue(g), 0, 1)
-	return Add(y, ExpandLeftToRank(bias.NodeValue(g), y.Rank()))
+	return vjp.AddTrailing(vjp.BatchMatMul(x, w.NodeValue(g), 0, 1), bias.NodeValue(g))
 }
 
 // Logits of the language model: tokens [B, T] -> [B, T, Vocab].

@@ -193,6 +193,87 @@ func TestMatMulT(t *testing.T) {
 	}
 }
 
+// TestSums: SumTrailing, SumLeading and AddTrailing against float64 loops, values and gradients
+// of sum(out * w), for x [a, b, c] split at every axis (no axis summed, all of them, sizes of 1).
+func TestSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 8))
+	for _, dims := range [][]int{{3, 4, 5}, {1, 7, 1}, {2, 1, 6}} {
+		total := dims[0] * dims[1] * dims[2]
+		x := randn(rng, total)
+		for n := 0; n <= 3; n++ {
+			split := 3 - n // SumTrailing keeps the axes before split
+			for _, op := range []string{"trailing", "leading", "bias"} {
+				keep := dims[:split]
+				if op != "trailing" {
+					keep = dims[n:]
+				}
+				r := 1
+				for _, d := range keep {
+					r *= d
+				}
+				w, b := randn(rng, r), randn(rng, r)
+				var out, dx, db []float64 // reference, by x's flat index i: lead part i / r... below
+				inner := total / r
+				switch op {
+				case "trailing": // out[i / inner] += x[i]
+					out, dx = make([]float64, r), make([]float64, total)
+					for i := range total {
+						out[i/inner] += x[i]
+						dx[i] = w[i/inner]
+					}
+				case "leading": // out[i % r] += x[i]
+					out, dx = make([]float64, r), make([]float64, total)
+					for i := range total {
+						out[i%r] += x[i]
+						dx[i] = w[i%r]
+					}
+				case "bias": // out[i] = x[i] + b[i % r], with w over x's shape
+					w = randn(rng, total)
+					out, dx, db = make([]float64, total), make([]float64, total), make([]float64, r)
+					for i := range total {
+						out[i] = x[i] + b[i%r]
+						dx[i] = w[i]
+						db[i%r] += w[i]
+					}
+				}
+				exec := MustNewExec(backend.MustShared(), func(xn, bn, wn *Node) []*Node {
+					var o *Node
+					switch op {
+					case "trailing":
+						o = vjp.SumTrailing(xn, n)
+					case "leading":
+						o = vjp.SumLeading(xn, n)
+					default:
+						o = vjp.AddTrailing(xn, bn)
+					}
+					return append([]*Node{o}, Gradient(ReduceAllSum(Mul(o, wn)), xn, bn)...)
+				})
+				wdims := keep
+				if op == "bias" {
+					wdims = dims
+				}
+				res, err := exec.Call(tensors.FromFlatDataAndDimensions(x, dims...),
+					tensors.FromFlatDataAndDimensions(b, keep...), tensors.FromFlatDataAndDimensions(w, wdims...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				wants := [][]float64{out, dx}
+				if op == "bias" {
+					wants = append(wants, db)
+				}
+				for i, want := range wants {
+					got := tensors.MustCopyFlatData[float64](res[i])
+					for j := range want {
+						if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
+							t.Fatalf("%s %v n=%d: result %d [%d] = %g, want %g", op, dims, n, i, j, got[j], want[j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func randn(rng *rand.Rand, n int) []float64 {
 	x := make([]float64, n)
 	for i := range x {
