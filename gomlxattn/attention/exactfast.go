@@ -87,7 +87,7 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 			p, dob := ps[bi], rows(dot, lo, hi)
 			dvb := toKeys(DotGeneral(cols(dob), []int{3}, []int{0, 1}, p, []int{2}, []int{0, 1}), hi) // P^T dO, [B, H, Dv, S]
 			dp := DotGeneral(dob, []int{3}, []int{0, 1}, rows(vt, 0, hi), []int{3}, []int{0, 1})      // [B, H, T, hi]
-			ds := Mul(p, Sub(dp, ExpandAxes(vjp.SumTrailing(Mul(p, dp), 1), -1)))
+			ds := Mul(p, Sub(dp, ReduceAndKeep(Mul(p, dp), ReduceSum, -1)))
 			dqs[bi] = MulScalar(DotGeneral(ds, []int{3}, []int{0, 1}, rows(kt, 0, hi), []int{2}, []int{0, 1}), scale)
 			dkb := toKeys(MulScalar(DotGeneral(cols(rows(qt, lo, hi)), []int{3}, []int{0, 1}, ds, []int{2}, []int{0, 1}), scale), hi)
 			if dv == nil {
@@ -98,7 +98,7 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 			if tiles == nil {
 				continue
 			}
-			da := vjp.SumLeading(ds, 1) // [H, T, hi]
+			da := ReduceSum(ds, 0) // [H, T, hi]
 			if tiles[0].Shape().Dim(0) == 1 {
 				da = ReduceAndKeep(da, ReduceSum, 0)
 			}
