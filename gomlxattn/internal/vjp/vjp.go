@@ -125,22 +125,9 @@ func permute(x *Node, perm []int) *Node {
 	return x
 }
 
-// SumTrailing is x summed over its last n axes, [lead...], as x [r, c] times a ones vector: the Go
-// backend's ReduceSum walks an index iterator on one core, its matmul is vectorized and parallel.
-// The gradient is v broadcast back over the summed axes.
-func SumTrailing(x *Node, n int) *Node {
-	lead := x.Rank() - n
-	r, c := span(x, 0, lead), span(x, lead, x.Rank())
-	ones := Ones(x.Graph(), shapes.Make(x.DType(), c))
-	value := DotGeneral(Reshape(StopGradient(x), r, c), []int{1}, nil, ones, []int{0}, nil)
-	value = Reshape(value, x.Shape().Dimensions[:lead]...)
-	return WithGradient(value, []*Node{x}, func(v *Node) []*Node {
-		return []*Node{BroadcastToShape(Reshape(v, append(x.Shape().Clone().Dimensions[:lead], ones1(n)...)...), x.Shape())}
-	})
-}
-
-// SumLeading is x summed over its first n axes, [trail...], as a ones vector times x [r, c];
-// see SumTrailing.
+// SumLeading is x summed over its first n axes, [trail...], as a ones vector times x [r, c]: the
+// Go backend's ReduceSum walks an index iterator on one core, its matmul is vectorized and
+// parallel. The gradient is v broadcast back over the summed axes.
 func SumLeading(x *Node, n int) *Node {
 	r, c := span(x, 0, n), span(x, n, x.Rank())
 	ones := Ones(x.Graph(), shapes.Make(x.DType(), r))
