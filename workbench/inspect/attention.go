@@ -51,11 +51,14 @@ func attentionWeights(r *run.Restored, ids []int32, o run.Options) ([][][][]floa
 	}
 	n := len(ids)
 	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(ids, 1, n))
-	if err != nil {
-		return nil, err
-	}
+	// Building the graph tells whether there is a matrix; then the placeholder output uses none
+	// of the model's parameters, which compute v0.1.2's Go executor can fail to run (a parameter
+	// index beyond its last live node), so the missing matrix is reported first.
 	if noProbs {
 		return nil, fmt.Errorf("inspect: attention %q provides no attention matrix", m.Mechanism.Name())
+	}
+	if err != nil {
+		return nil, err
 	}
 	flat := tensors.MustCopyFlatData[float32](out[0])
 	layers, heads := m.Config.Layers, m.Config.Heads
