@@ -170,7 +170,7 @@ func chunkBlock(qh, kh, vh, mat *Node) *Node {
 func headsFirst(x *Node) *Node { return TransposeAllAxes(x, 0, 1, 3, 2, 4) }
 
 // tileRows repeats x along the leading axes of shape (x's shape is its trailing axes) by
-// concatenation, with the gradient sum_r v[r] by one matmul: the Go backend broadcasts
+// concatenation, with the gradient sum_r v[r] (vjp.SumLeading): the Go backend broadcasts
 // elementwise operands through an index iterator, several times slower than equal shapes.
 func tileRows(x *Node, shape shapes.Shape) *Node {
 	size := x.Shape().Size()
@@ -185,8 +185,7 @@ func tileRows(x *Node, shape shapes.Shape) *Node {
 	}
 	value := Reshape(Concatenate(rows, 0), shape.Dimensions...)
 	return withGradient(value, []*Node{x}, func(v *Node) []*Node {
-		ones := Ones(x.Graph(), shapes.Make(v.DType(), r))
-		return []*Node{Reshape(DotGeneral(ones, []int{0}, nil, Reshape(v, r, size), []int{0}, nil), x.Shape().Dimensions...)}
+		return []*Node{Reshape(vjp.SumLeading(Reshape(v, r, size), 1), x.Shape().Dimensions...)}
 	})
 }
 

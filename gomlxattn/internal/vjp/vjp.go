@@ -92,9 +92,8 @@ func contractLeading(a, b *Node, nb, nm int) *Node {
 	swap := func(x *Node, nx int) *Node { // [batch, M, X] -> [batch, X, M]
 		return permute(x, append(append(axes(0, nb), axes(nb+nm, nx)...), axes(nb, nm)...))
 	}
-	z, m := span(a, 0, nb), span(a, nb, nb+nm)
-	k, n := span(a, nb+nm, a.Rank()), span(b, nb+nm, b.Rank())
-	if z*m*k <= z*n*(m+k) {
+	m, k, n := span(a, nb, nb+nm), span(a, nb+nm, a.Rank()), span(b, nb+nm, b.Rank())
+	if m*k <= n*(m+k) { // elements moved, per batch
 		return DotGeneral(swap(a, nk), axes(nb+nk, nm), batch, b, axes(nb, nm), batch)
 	}
 	r := DotGeneral(swap(b, nn), axes(nb+nn, nm), batch, a, axes(nb, nm), batch) // [batch, N, K]

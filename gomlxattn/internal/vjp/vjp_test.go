@@ -13,136 +13,84 @@ import (
 	"github.com/attnbench/attnbench/internal/backend"
 )
 
-// TestBatchMatMul: the value and both gradients of sum(BatchMatMul(a, b) * w) against float64
-// loops, for several batch, free and contracted axes (sizes of 1 included):
-// out[z, i, j] = sum_k a[z, i, k] b[z, k, j], da = w b^T, db = a^T w.
+// TestBatchMatMul: the value and both gradients of sum(out * w) against float64 loops, for
+// several batch, free and contracted axes (sizes of 1 included), of
+//
+//	BatchMatMul:  out[z, i, j] = sum_k a[z, i, k] b[z, k, j], da = w b^T, db = a^T w;
+//	BatchMatMulT: out[z, i, j] = sum_k a[z, i, k] b[z, j, k], da = w b,   db = w^T a.
 func TestBatchMatMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 18))
-	for _, c := range []struct {
-		batch, m, k, n []int
-	}{
-		{[]int{3}, []int{4}, []int{5}, []int{2}},
-		{[]int{2, 3}, []int{1, 3}, []int{4}, []int{2, 1}},
-		{[]int{1}, []int{5}, []int{2, 3}, []int{7}},
-		{[]int{2}, []int{3, 2}, []int{1}, []int{4, 3}},
-		{[]int{2}, []int{2, 3}, []int{3, 2}, []int{1, 2}}, // db by the transposed v
-	} {
-		prod := func(d []int) int {
-			p := 1
-			for _, x := range d {
-				p *= x
-			}
-			return p
+	prod := func(d []int) int {
+		p := 1
+		for _, x := range d {
+			p *= x
 		}
-		z, m, k, n := prod(c.batch), prod(c.m), prod(c.k), prod(c.n)
-		a, b, w := randn(rng, z*m*k), randn(rng, z*k*n), randn(rng, z*m*n)
-		cat := func(parts ...[]int) []int {
-			var s []int
-			for _, p := range parts {
-				s = append(s, p...)
-			}
-			return s
-		}
-		exec := MustNewExec(backend.MustShared(), func(a, b, w *Node) []*Node {
-			out := vjp.BatchMatMul(a, b, len(c.batch), len(c.k))
-			return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, w)), a, b)...)
-		})
-		res, err := exec.Call(
-			tensors.FromFlatDataAndDimensions(a, cat(c.batch, c.m, c.k)...),
-			tensors.FromFlatDataAndDimensions(b, cat(c.batch, c.k, c.n)...),
-			tensors.FromFlatDataAndDimensions(w, cat(c.batch, c.m, c.n)...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, da, db := make([]float64, z*m*n), make([]float64, z*m*k), make([]float64, z*k*n)
-		for q := range z {
-			for i := range m {
-				for j := range n {
-					for l := range k {
-						ai, bi, oi := (q*m+i)*k+l, (q*k+l)*n+j, (q*m+i)*n+j
-						out[oi] += a[ai] * b[bi]
-						da[ai] += w[oi] * b[bi]
-						db[bi] += a[ai] * w[oi]
-					}
-				}
-			}
-		}
-		name := fmt.Sprint(c.batch, c.m, c.k, c.n)
-		if want := cat(c.batch, c.m, c.n); fmt.Sprint(res[0].Shape().Dimensions) != fmt.Sprint(want) {
-			t.Fatalf("%s: shape %v, want %v", name, res[0].Shape().Dimensions, want)
-		}
-		for i, want := range [][]float64{out, da, db} {
-			got := tensors.MustCopyFlatData[float64](res[i])
-			for j := range want {
-				if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
-					t.Fatalf("%s: result %d [%d] = %g, want %g", name, i, j, got[j], want[j])
-				}
-			}
-		}
+		return p
 	}
-}
-
-// TestBatchMatMulT: the value and both gradients of sum(BatchMatMulT(a, b) * w) against float64
-// loops: out[z, i, j] = sum_k a[z, i, k] b[z, j, k], da = w b, db = w^T a.
-func TestBatchMatMulT(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 21))
-	for _, c := range []struct {
-		batch, m, k, n []int
-	}{
-		{[]int{3}, []int{4}, []int{5}, []int{2}},
-		{[]int{2, 1, 3}, []int{7}, []int{4}, []int{7}},
-		{[]int{1}, []int{1}, []int{2, 3}, []int{5}},
-		{[]int{2}, []int{3, 2}, []int{1}, []int{1, 4}},
-	} {
-		prod := func(d []int) int {
-			p := 1
-			for _, x := range d {
-				p *= x
+	cat := func(parts ...[]int) []int {
+		var s []int
+		for _, p := range parts {
+			s = append(s, p...)
+		}
+		return s
+	}
+	for _, transposed := range []bool{false, true} {
+		for _, c := range []struct {
+			batch, m, k, n []int
+		}{
+			{[]int{3}, []int{4}, []int{5}, []int{2}},
+			{[]int{2, 3}, []int{1, 3}, []int{4}, []int{2, 1}},
+			{[]int{1}, []int{5}, []int{2, 3}, []int{7}},
+			{[]int{2}, []int{3, 2}, []int{1}, []int{4, 3}},
+			{[]int{2}, []int{2, 3}, []int{3, 2}, []int{1, 2}}, // db by the transposed v
+			{[]int{2, 1, 3}, []int{7}, []int{4}, []int{7}},
+			{[]int{1}, []int{1}, []int{2, 3}, []int{5}},
+		} {
+			z, m, k, n := prod(c.batch), prod(c.m), prod(c.k), prod(c.n)
+			a, b, w := randn(rng, z*m*k), randn(rng, z*k*n), randn(rng, z*m*n)
+			bdims, bindex := cat(c.batch, c.k, c.n), func(q, l, j int) int { return (q*k+l)*n + j }
+			if transposed {
+				bdims, bindex = cat(c.batch, c.n, c.k), func(q, l, j int) int { return (q*n+j)*k + l }
 			}
-			return p
-		}
-		cat := func(parts ...[]int) []int {
-			var s []int
-			for _, p := range parts {
-				s = append(s, p...)
+			exec := MustNewExec(backend.MustShared(), func(a, b, w *Node) []*Node {
+				var out *Node
+				if transposed {
+					out = vjp.BatchMatMulT(a, b, len(c.batch), len(c.k))
+				} else {
+					out = vjp.BatchMatMul(a, b, len(c.batch), len(c.k))
+				}
+				return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, w)), a, b)...)
+			})
+			res, err := exec.Call(
+				tensors.FromFlatDataAndDimensions(a, cat(c.batch, c.m, c.k)...),
+				tensors.FromFlatDataAndDimensions(b, bdims...),
+				tensors.FromFlatDataAndDimensions(w, cat(c.batch, c.m, c.n)...))
+			if err != nil {
+				t.Fatal(err)
 			}
-			return s
-		}
-		z, m, k, n := prod(c.batch), prod(c.m), prod(c.k), prod(c.n)
-		a, b, w := randn(rng, z*m*k), randn(rng, z*n*k), randn(rng, z*m*n)
-		exec := MustNewExec(backend.MustShared(), func(a, b, w *Node) []*Node {
-			out := vjp.BatchMatMulT(a, b, len(c.batch), len(c.k))
-			return append([]*Node{out}, Gradient(ReduceAllSum(Mul(out, w)), a, b)...)
-		})
-		res, err := exec.Call(
-			tensors.FromFlatDataAndDimensions(a, cat(c.batch, c.m, c.k)...),
-			tensors.FromFlatDataAndDimensions(b, cat(c.batch, c.n, c.k)...),
-			tensors.FromFlatDataAndDimensions(w, cat(c.batch, c.m, c.n)...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, da, db := make([]float64, z*m*n), make([]float64, z*m*k), make([]float64, z*n*k)
-		for q := range z {
-			for i := range m {
-				for j := range n {
-					for l := range k {
-						ai, bi, oi := (q*m+i)*k+l, (q*n+j)*k+l, (q*m+i)*n+j
-						out[oi] += a[ai] * b[bi]
-						da[ai] += w[oi] * b[bi]
-						db[bi] += w[oi] * a[ai]
+			out, da, db := make([]float64, z*m*n), make([]float64, z*m*k), make([]float64, z*k*n)
+			for q := range z {
+				for i := range m {
+					for j := range n {
+						for l := range k {
+							ai, bi, oi := (q*m+i)*k+l, bindex(q, l, j), (q*m+i)*n+j
+							out[oi] += a[ai] * b[bi]
+							da[ai] += w[oi] * b[bi]
+							db[bi] += a[ai] * w[oi]
+						}
 					}
 				}
 			}
-		}
-		name := fmt.Sprint(c.batch, c.m, c.k, c.n)
-		if want := cat(c.batch, c.m, c.n); fmt.Sprint(res[0].Shape().Dimensions) != fmt.Sprint(want) {
-			t.Fatalf("%s: shape %v, want %v", name, res[0].Shape().Dimensions, want)
-		}
-		for i, want := range [][]float64{out, da, db} {
-			got := tensors.MustCopyFlatData[float64](res[i])
-			for j := range want {
-				if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
-					t.Fatalf("%s: result %d [%d] = %g, want %g", name, i, j, got[j], want[j])
+			name := fmt.Sprint("transposed=", transposed, c.batch, c.m, c.k, c.n)
+			if want := cat(c.batch, c.m, c.n); fmt.Sprint(res[0].Shape().Dimensions) != fmt.Sprint(want) {
+				t.Fatalf("%s: shape %v, want %v", name, res[0].Shape().Dimensions, want)
+			}
+			for i, want := range [][]float64{out, da, db} {
+				got := tensors.MustCopyFlatData[float64](res[i])
+				for j := range want {
+					if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
+						t.Fatalf("%s: result %d [%d] = %g, want %g", name, i, j, got[j], want[j])
+					}
 				}
 			}
 		}
