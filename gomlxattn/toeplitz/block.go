@@ -15,18 +15,27 @@ type plan struct{ n, np, n1h, n2 int }
 
 func (p plan) k() int { return p.n1h + 1 }
 
-// choosePlan picks n2 minimising the estimated multiply-adds per head:
-// data: 2np*F*(n1 + 2*n2) for the three matmuls; kernel matrix build: ~40*K*n2^2.
+// choosePlan picks n2 minimising the estimated cost per head, in multiply-adds:
+// data: 2np*F*(2*n1h + 2.5*n2) for the three matmuls (the block products, with their
+// gradient, cost about a quarter more per multiply-add than the DFTs); kernel matrix build:
+// ~40*K*n2^2. From n = 256 on, n2 is a power of two, at least 16 (the float32 vector width of
+// the Go backend's matmul): at n = 2048 to 8192 (F = 1040) that is 13% to 19% faster forward
+// and backward than the unrestricted optimum (n2 = 41, 58, 82).
 func choosePlan(n, f, n2 int) plan {
 	if n2 > 0 {
 		n1h := (n + n2 - 1) / n2
 		return plan{n: n, np: n1h * n2, n1h: n1h, n2: n2}
 	}
+	next := func(b int) int { return b + 1 }
+	first := 1
+	if n >= 256 {
+		first, next = 16, func(b int) int { return 2 * b }
+	}
 	best, bestCost := plan{}, math.Inf(1)
-	for b := 1; b <= min(n, 256); b++ {
+	for b := first; b <= min(n, 256); b = next(b) {
 		n1h := (n + b - 1) / b
 		np := n1h * b
-		cost := float64(2*np*f)*float64(2*n1h+2*b) + 40*float64((n1h+1)*b*b)
+		cost := float64(2*np*f)*(2*float64(n1h)+2.5*float64(b)) + 40*float64((n1h+1)*b*b)
 		if cost < bestCost {
 			best, bestCost = plan{n: n, np: np, n1h: n1h, n2: b}, cost
 		}

@@ -112,6 +112,28 @@ func Attend(l *attention.Layer, scope *model.Scope, q, k, v *Node) *Node {
 	return out
 }
 
+// Step is the measured work. Forward: the layer's output. Forward + backward: a training graph
+// (mechanisms with a hand-written backward use it) and the gradients of sum(out^2) with respect
+// to q, k, v and the layer's trainable variables (the encoding's parameters), in that order, as
+// a training step and the peer compute them.
+func Step(l *attention.Layer, scope *model.Scope, q, k, v *Node, bwd bool) []*Node {
+	g := q.Graph()
+	if bwd {
+		scope.Store().SetTraining(g, true)
+	}
+	out := Attend(l, scope, q, k, v)
+	if !bwd {
+		return []*Node{out}
+	}
+	wrt := []*Node{q, k, v}
+	for vr := range scope.IterVariables() {
+		if vr.Trainable && vr.InUseByGraph(g) {
+			wrt = append(wrt, vr.NodeValue(g))
+		}
+	}
+	return Gradient(ReduceAllSum(Mul(out, out)), wrt...)
+}
+
 // Run measures every variant at every length, smallest first.
 func Run(b compute.Backend, c Config) ([]results.Speed, error) {
 	if err := c.defaults(); err != nil {
@@ -189,12 +211,12 @@ func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r
 	q, k, v := rnd(), rnd(), rnd()
 	store := model.NewStore()
 	exec, err := model.NewExec(b, store, func(scope *model.Scope, q, k, v *Node) []*Node {
-		out := Attend(l, scope, q, k, v)
-		if !bwd {
-			return []*Node{out, ReduceAllSum(out)}
+		res := Step(l, scope, q, k, v, bwd)
+		sum := ReduceAllSum(res[0])
+		for _, x := range res[1:] {
+			sum = Add(sum, ReduceAllSum(x))
 		}
-		grads := Gradient(ReduceAllSum(Mul(out, out)), q, k, v)
-		return append(grads, Add(Add(ReduceAllSum(grads[0]), ReduceAllSum(grads[1])), ReduceAllSum(grads[2])))
+		return append(res, sum)
 	})
 	if err != nil {
 		return err
