@@ -45,30 +45,33 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 	t := s / nb
 	tiles := biasTiles(g, opt, s, nb, dt)                                   // tile d: keys d blocks before the queries, [H|1, T, T]
 	heads := func(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 1, 3) } // [B, S, H, D] <-> [B, H, S, D]
-	qt, kt, vt := heads(StopGradient(q)), heads(StopGradient(k)), heads(StopGradient(v))
 	rows := func(x *Node, lo, hi int) *Node {
 		if lo == 0 && hi == x.Shape().Dim(2) {
 			return x
 		}
 		return SliceAxis(x, 2, AxisRange(lo, hi))
 	}
-	ps, outs := make([]*Node, nb), make([]*Node, nb)
-	for bi := range nb {
-		lo, hi := bi*t, (bi+1)*t
-		logits := MulScalar(DotGeneral(rows(qt, lo, hi), []int{3}, []int{0, 1}, rows(kt, 0, hi), []int{3}, []int{0, 1}), scale) // [B, H, T, hi]
-		if tiles != nil {
-			row := make([]*Node, bi+1)
-			for u := range row {
-				row[u] = StopGradient(tiles[bi-u])
+	ps := make([]*Node, nb)
+	var qt, kt, vt *Node
+	return vjp.WithGradient(append([]*Node{q, k, v}, tiles...), func(in ...*Node) *Node {
+		qt, kt, vt = heads(in[0]), heads(in[1]), heads(in[2])
+		tin := in[3:]
+		outs := make([]*Node, nb)
+		for bi := range nb {
+			lo, hi := bi*t, (bi+1)*t
+			logits := MulScalar(DotGeneral(rows(qt, lo, hi), []int{3}, []int{0, 1}, rows(kt, 0, hi), []int{3}, []int{0, 1}), scale) // [B, H, T, hi]
+			if len(tin) > 0 {
+				row := make([]*Node, bi+1)
+				for u := range row {
+					row[u] = tin[bi-u]
+				}
+				logits = Add(logits, ExpandAxes(concat(row, 2), 0))
 			}
-			logits = Add(logits, ExpandAxes(concat(row, 2), 0))
+			ps[bi] = Softmax(logits, -1)
+			outs[bi] = DotGeneral(ps[bi], []int{3}, []int{0, 1}, rows(vt, 0, hi), []int{2}, []int{0, 1}) // [B, H, T, Dv]
 		}
-		ps[bi] = Softmax(logits, -1)
-		outs[bi] = DotGeneral(ps[bi], []int{3}, []int{0, 1}, rows(vt, 0, hi), []int{2}, []int{0, 1}) // [B, H, T, Dv]
-	}
-	out := heads(concat(outs, 2)) // [B, S, H, Dv]
-	inputs := append([]*Node{q, k, v}, tiles...)
-	return vjp.WithGradient(out, inputs, func(do *Node) []*Node {
+		return heads(concat(outs, 2)) // [B, S, H, Dv]
+	}, func(do *Node) []*Node {
 		dot := heads(do)                                                       // [B, H, S, Dv]
 		cols := func(x *Node) *Node { return TransposeAllAxes(x, 0, 1, 3, 2) } // [B, H, S, D] <-> [B, H, D, S]
 		back := func(x *Node) *Node { return TransposeAllAxes(x, 0, 3, 1, 2) } // [B, H, D, S] -> [B, S, H, D]

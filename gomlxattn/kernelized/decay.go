@@ -178,13 +178,14 @@ func tileRows(x *Node, shape shapes.Shape) *Node {
 	if r == 1 {
 		return Reshape(x, shape.Dimensions...)
 	}
-	row := Reshape(StopGradient(x), 1, size)
-	rows := make([]*Node, r)
-	for i := range rows {
-		rows[i] = row
-	}
-	value := Reshape(Concatenate(rows, 0), shape.Dimensions...)
-	return withGradient(value, []*Node{x}, func(v *Node) []*Node {
+	return withGradient([]*Node{x}, func(in ...*Node) *Node {
+		row := Reshape(in[0], 1, size)
+		rows := make([]*Node, r)
+		for i := range rows {
+			rows[i] = row
+		}
+		return Reshape(Concatenate(rows, 0), shape.Dimensions...)
+	}, func(v *Node) []*Node {
 		return []*Node{Reshape(vjp.SumLeading(Reshape(v, r, size), 1), x.Shape().Dimensions...)}
 	})
 }
@@ -222,36 +223,40 @@ func chunkScan(p, a *Node, lag int, future bool) *Node {
 		}
 	}
 	at := func(x *Node, i int) *Node { return Slice(x, AxisRange(), AxisRange(), AxisElem(i)) }
-	ps, a0 := StopGradient(p), StopGradient(a)
 	var sumAxes []int // the axes a is broadcast along
 	for i := range a.Rank() {
 		if a.Shape().Dim(i) == 1 {
 			sumAxes = append(sumAxes, i)
 		}
 	}
-	zero := ZerosLike(at(ps, 0))
-	// The decays at a chunk state's shape, once: the Go backend multiplies equal shapes in one
-	// pass, broadcast ones by an index iterator at several times the cost.
-	as := BroadcastToShape(a0, zero.Shape())
+	var ps, zero, as, dlag *Node
+	var st []*Node
 	lagged := func(x *Node) *Node { return x } // a^{L-1} x
-	var dlag *Node                             // (L-1) a^{L-2}
-	if lag > 1 {
-		pw := BroadcastToShape(Pow(a0, ConstAs(a0, float64(lag-1))), zero.Shape())
-		dlag = BroadcastToShape(MulScalar(Pow(a0, ConstAs(a0, float64(lag-2))), float64(lag-1)), zero.Shape())
-		lagged = func(x *Node) *Node { return Mul(x, pw) }
-	}
-	st := make([]*Node, nc)
-	for k := range nc {
-		switch {
-		case k < lag:
-			st[ord[k]] = zero
-		case k == lag:
-			st[ord[k]] = lagged(at(ps, ord[k-lag]))
-		default:
-			st[ord[k]] = Add(Mul(st[ord[k-1]], as), lagged(at(ps, ord[k-lag])))
+	return withGradient([]*Node{p, a}, func(in ...*Node) *Node {
+		var a0 *Node
+		ps, a0 = in[0], in[1]
+		zero = ZerosLike(at(ps, 0))
+		// The decays at a chunk state's shape, once: the Go backend multiplies equal shapes in one
+		// pass, broadcast ones by an index iterator at several times the cost.
+		as = BroadcastToShape(a0, zero.Shape())
+		if lag > 1 {
+			pw := BroadcastToShape(Pow(a0, ConstAs(a0, float64(lag-1))), zero.Shape())
+			dlag = BroadcastToShape(MulScalar(Pow(a0, ConstAs(a0, float64(lag-2))), float64(lag-1)), zero.Shape())
+			lagged = func(x *Node) *Node { return Mul(x, pw) }
 		}
-	}
-	return withGradient(Concatenate(st, 2), []*Node{p, a}, func(v *Node) []*Node {
+		st = make([]*Node, nc)
+		for k := range nc {
+			switch {
+			case k < lag:
+				st[ord[k]] = zero
+			case k == lag:
+				st[ord[k]] = lagged(at(ps, ord[k-lag]))
+			default:
+				st[ord[k]] = Add(Mul(st[ord[k-1]], as), lagged(at(ps, ord[k-lag])))
+			}
+		}
+		return Concatenate(st, 2)
+	}, func(v *Node) []*Node {
 		dp := make([]*Node, nc)
 		var g, da *Node
 		for k := nc - 1; k >= 0; k-- {

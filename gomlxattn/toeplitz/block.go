@@ -6,6 +6,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+
+	"github.com/attnbench/attnbench/gomlxattn/internal/vjp"
 )
 
 // plan is a block-spectral factorisation: the sequence is padded to np = n1h*n2 positions, the
@@ -100,30 +102,27 @@ func blockForward(s1, m, s5, x *Node, p plan) *Node {
 //
 //	dYh = S5^T dY,  dX = S1^T (M^T dYh),  dM = dYh Z^T.
 //
-// The value comes from stopped-gradient inputs; identity nodes on M and X inject dM and dX.
+// vjp.WithGradient attaches dM and dX to M and X.
 func blockCustomGrad(s1, m, s5, x *Node, p plan) *Node {
 	h, f := x.Shape().Dim(0), x.Shape().Dim(2)
 	k := p.k()
-	y, z := blockForwardZ(s1, StopGradient(m), s5, StopGradient(x), p)
-	s1t := Transpose(s1, 1, 2) // [H, n1h, 2K]
-	s5t := Transpose(s5, 1, 2) // [H, 2K, n1h]
-	ms := StopGradient(m)
-	var dYh, dX *Node
-	// Identities on M and X return the hand-written gradients; a zero scalar that depends on
-	// both is added to the value, so reverse mode reaches them after the output's closure.
-	zm := IdentityWithCustomGradient(m, func(_, _ *Node) *Node {
-		return DotGeneral(dYh, []int{2}, []int{0}, z, []int{2}, []int{0}) // [H K, 2n2, 2n2]
-	})
-	zx := IdentityWithCustomGradient(x, func(_, _ *Node) *Node { return dX })
-	zero := MulScalar(Add(ReduceAllSum(zm), ReduceAllSum(zx)), 0)
-	return IdentityWithCustomGradient(Add(StopGradient(y), zero), func(_, v *Node) *Node {
+	var mi, z *Node
+	return vjp.WithGradient([]*Node{m, x}, func(in ...*Node) *Node {
+		var y *Node
+		mi = in[0]
+		y, z = blockForwardZ(s1, mi, s5, in[1], p)
+		return y
+	}, func(v *Node) []*Node {
+		s1t := Transpose(s1, 1, 2) // [H, n1h, 2K]
+		s5t := Transpose(s5, 1, 2) // [H, 2K, n1h]
 		dy := Reshape(v, h, p.n1h, p.n2*f)
-		dYh = DotGeneral(s5t, []int{2}, []int{0}, dy, []int{1}, []int{0}) // [H, 2K, n2 F]
+		dYh := DotGeneral(s5t, []int{2}, []int{0}, dy, []int{1}, []int{0}) // [H, 2K, n2 F]
 		dYh = Reshape(dYh, h*k, 2*p.n2, f)
-		dz := DotGeneral(ms, []int{1}, []int{0}, dYh, []int{1}, []int{0}) // [H K, 2n2, F]
+		dz := DotGeneral(mi, []int{1}, []int{0}, dYh, []int{1}, []int{0}) // [H K, 2n2, F]
 		dz = Reshape(dz, h, 2*k, p.n2*f)
-		dX = Reshape(DotGeneral(s1t, []int{2}, []int{0}, dz, []int{1}, []int{0}), h, p.np, f) // [H, n1h, n2 F]
-		return v
+		dX := Reshape(DotGeneral(s1t, []int{2}, []int{0}, dz, []int{1}, []int{0}), h, p.np, f) // [H, n1h, n2 F]
+		dM := DotGeneral(dYh, []int{2}, []int{0}, z, []int{2}, []int{0})                       // [H K, 2n2, 2n2]
+		return []*Node{dM, dX}
 	})
 }
 

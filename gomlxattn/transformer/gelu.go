@@ -18,9 +18,12 @@ func gelu(x *Node) *Node {
 	if x.DType() != dtypes.Float32 {
 		return activation.Gelu(x)
 	}
-	xs := StopGradient(x)
-	phi := MulScalar(AddScalar(erf32(MulScalar(xs, 1/math.Sqrt2)), 1), 0.5)
-	return vjp.WithGradient(Mul(xs, phi), []*Node{x}, func(v *Node) []*Node {
+	var xs, phi *Node
+	return vjp.WithGradient([]*Node{x}, func(in ...*Node) *Node {
+		xs = in[0]
+		phi = MulScalar(AddScalar(erf32(MulScalar(xs, 1/math.Sqrt2)), 1), 0.5)
+		return Mul(xs, phi)
+	}, func(v *Node) []*Node {
 		// exp(-x^2/2) underflows to 0 for large |x|, never Inf: no Inf * 0.
 		density := MulScalar(Exp(MulScalar(Square(xs), -0.5)), 1/math.Sqrt(2*math.Pi))
 		return []*Node{Mul(v, Add(phi, Mul(xs, density)))}

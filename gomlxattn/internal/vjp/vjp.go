@@ -8,38 +8,23 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
-// WithGradient returns value (computed by the caller from stopped-gradient inputs) with the
-// gradients of inputs given by grads(v), v the incoming gradient of value. Each input passes
-// through an identity whose custom gradient returns its entry of grads; a zero scalar that
-// depends on those identities (through one clipped element of each, never NaN: inputs may
-// hold the lowest float) is added to value, so reverse mode reaches them after value's
-// own closure has computed grads.
-func WithGradient(value *Node, inputs []*Node, grads func(v *Node) []*Node) *Node {
+// WithGradient returns value(in...), in the inputs each passed through an identity, with the
+// gradients of the inputs given by grads(v), v the incoming gradient of the result. Reverse mode
+// reaches the identities through value's own ops; their default gradients are built but never
+// read (the identities return grads instead), so the backend drops them as dead code, and no
+// StopGradient (which the Go backend runs as a copy) or extra pass over the result is needed.
+// value must compute from in alone, and constants: a node captured from outside it would also
+// receive its default gradient. grads may use nodes that value built.
+func WithGradient(inputs []*Node, value func(in ...*Node) *Node, grads func(v *Node) []*Node) *Node {
 	var gs []*Node
-	var zero *Node
+	in := make([]*Node, len(inputs))
 	for i, x := range inputs {
-		z := IdentityWithCustomGradient(x, func(_, _ *Node) *Node { return gs[i] })
-		s := MulScalar(first(z), 0)
-		if zero == nil {
-			zero = s
-		} else {
-			zero = Add(zero, s)
-		}
+		in[i] = IdentityWithCustomGradient(x, func(_, _ *Node) *Node { return gs[i] })
 	}
-	carrier := Add(StopGradient(value), ConvertDType(zero, value.DType()))
-	return IdentityWithCustomGradient(carrier, func(_, v *Node) *Node {
+	return IdentityWithCustomGradient(value(in...), func(_, v *Node) *Node {
 		gs = grads(v)
 		return v
 	})
-}
-
-// first is x's first element clipped to [-1, 1], a scalar.
-func first(x *Node) *Node {
-	specs := make([]SliceAxisSpec, x.Rank())
-	for i := range specs {
-		specs[i] = AxisRange(0, 1)
-	}
-	return Reshape(ClipScalar(Slice(x, specs...), -1, 1))
 }
 
 // BatchMatMul is DotGeneral of lhs [batch..., M..., K...] and rhs [batch..., K..., N...], with the
@@ -54,8 +39,10 @@ func first(x *Node) *Node {
 func BatchMatMul(lhs, rhs *Node, nb, nk int) *Node {
 	nm, nn := lhs.Rank()-nb-nk, rhs.Rank()-nb-nk
 	batch := axes(0, nb)
-	value := DotGeneral(StopGradient(lhs), axes(nb+nm, nk), batch, StopGradient(rhs), axes(nb, nk), batch)
-	return WithGradient(value, []*Node{lhs, rhs}, func(v *Node) []*Node {
+	return WithGradient([]*Node{lhs, rhs}, func(in ...*Node) *Node {
+		lhs, rhs = in[0], in[1]
+		return DotGeneral(lhs, axes(nb+nm, nk), batch, rhs, axes(nb, nk), batch)
+	}, func(v *Node) []*Node {
 		return []*Node{
 			DotGeneral(v, axes(nb+nm, nn), batch, rhs, axes(nb+nk, nn), batch),
 			contractLeading(lhs, v, nb, nm),
@@ -72,8 +59,10 @@ func BatchMatMul(lhs, rhs *Node, nb, nk int) *Node {
 func BatchMatMulT(a, b *Node, nb, nk int) *Node {
 	nm, nn := a.Rank()-nb-nk, b.Rank()-nb-nk
 	batch := axes(0, nb)
-	value := DotGeneral(StopGradient(a), axes(nb+nm, nk), batch, StopGradient(b), axes(nb+nn, nk), batch)
-	return WithGradient(value, []*Node{a, b}, func(v *Node) []*Node {
+	return WithGradient([]*Node{a, b}, func(in ...*Node) *Node {
+		a, b = in[0], in[1]
+		return DotGeneral(a, axes(nb+nm, nk), batch, b, axes(nb+nn, nk), batch)
+	}, func(v *Node) []*Node {
 		return []*Node{
 			DotGeneral(v, axes(nb+nm, nn), batch, b, axes(nb, nn), batch),
 			contractLeading(v, a, nb, nm),
@@ -105,8 +94,10 @@ func contractLeading(a, b *Node, nb, nm int) *Node {
 // leading axis).
 func MatMulT(x, w *Node) *Node {
 	last := x.Rank() - 1
-	value := DotGeneral(StopGradient(x), []int{last}, nil, StopGradient(w), []int{1}, nil)
-	return WithGradient(value, []*Node{x, w}, func(v *Node) []*Node {
+	return WithGradient([]*Node{x, w}, func(in ...*Node) *Node {
+		x, w = in[0], in[1]
+		return DotGeneral(x, []int{last}, nil, w, []int{1}, nil)
+	}, func(v *Node) []*Node {
 		return []*Node{
 			DotGeneral(v, []int{last}, nil, w, []int{0}, nil),
 			contractLeading(v, x, 0, last),
@@ -130,9 +121,9 @@ func permute(x *Node, perm []int) *Node {
 func SumLeading(x *Node, n int) *Node {
 	r, c := span(x, 0, n), span(x, n, x.Rank())
 	ones := Ones(x.Graph(), shapes.Make(x.DType(), r))
-	value := DotGeneral(ones, []int{0}, nil, Reshape(StopGradient(x), r, c), []int{0}, nil)
-	value = Reshape(value, x.Shape().Dimensions[n:]...)
-	return WithGradient(value, []*Node{x}, func(v *Node) []*Node {
+	return WithGradient([]*Node{x}, func(in ...*Node) *Node {
+		return Reshape(DotGeneral(ones, []int{0}, nil, Reshape(in[0], r, c), []int{0}, nil), x.Shape().Dimensions[n:]...)
+	}, func(v *Node) []*Node {
 		return []*Node{BroadcastToShape(Reshape(v, append(ones1(n), x.Shape().Dimensions[n:]...)...), x.Shape())}
 	})
 }
@@ -141,8 +132,9 @@ func SumLeading(x *Node, n int) *Node {
 // db = SumLeading(v).
 func AddTrailing(x, b *Node) *Node {
 	n := x.Rank() - b.Rank()
-	value := Add(StopGradient(x), Reshape(StopGradient(b), append(ones1(n), b.Shape().Dimensions...)...))
-	return WithGradient(value, []*Node{x, b}, func(v *Node) []*Node {
+	return WithGradient([]*Node{x, b}, func(in ...*Node) *Node {
+		return Add(in[0], Reshape(in[1], append(ones1(n), b.Shape().Dimensions...)...))
+	}, func(v *Node) []*Node {
 		return []*Node{v, SumLeading(v, n)}
 	})
 }
