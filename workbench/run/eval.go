@@ -136,12 +136,8 @@ func EvaluateRestored(r *Restored, ev experiment.Eval, o Options) ([]results.Eva
 }
 
 // TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits
-// [B, T, V] and labels [B, T, 1] -> [B, T].
-func TokenLoss(logits, labels *Node) *Node {
-	logp := LogSoftmax(logits, -1)
-	oneHot := OneHot(Squeeze(labels, -1), logits.Shape().Dim(-1), logits.DType())
-	return Neg(ReduceSum(Mul(logp, oneHot), -1))
-}
+// [B, T, V] and labels [B, T, 1] -> [B, T] (transformer.TokenLoss).
+func TokenLoss(logits, labels *Node) *Node { return transformer.TokenLoss(logits, labels) }
 
 // UnigramEntropy is -sum p log p of the token frequencies of seq, in nats: the loss of the best
 // model that ignores context, the baseline a trained model must beat.

@@ -9,7 +9,6 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/loss"
 
 	"github.com/attnbench/attnbench/datasets/batch"
 	"github.com/attnbench/attnbench/datasets/corpus"
@@ -99,7 +98,7 @@ func (t *lmTask) output(m *transformer.Model, scope *model.Scope, tok *Node) *No
 }
 
 func (t *lmTask) loss(labels, predictions []*Node) *Node {
-	return loss.SparseCategoricalCrossEntropyLogits(labels, predictions)
+	return ReduceAllMean(TokenLoss(predictions[0], labels[0]))
 }
 
 func (t *lmTask) evaluate(b compute.Backend, store *model.Store, m *transformer.Model) ([]results.Eval, error) {
