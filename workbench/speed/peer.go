@@ -59,11 +59,49 @@ func PeerVariants(c Config) []string {
 	return names
 }
 
+// Check starts the peer without measuring anything: torch imports, and its float32 matmul is
+// at least MinGFLOPS. Run it before a long measurement of ours, so that a missing or slow peer is
+// reported before that work rather than after it.
+func (p Peer) Check(ctx context.Context) (PeerInfo, error) {
+	p = p.withDefaults()
+	info, _, err := p.exec(ctx, nil, []string{"--check", "--device", p.Device, "--threads", strconv.Itoa(p.Threads),
+		"--min_gflops", strconv.FormatFloat(p.MinGFLOPS, 'g', -1, 64)})
+	return info, err
+}
+
 // Run measures c's variants that the peer implements; their names get PeerPrefix.
 func (p Peer) Run(ctx context.Context, c Config) ([]results.Speed, PeerInfo, error) {
 	if err := c.defaults(); err != nil {
 		return nil, PeerInfo{}, err
 	}
+	p = p.withDefaults()
+	names := PeerVariants(c)
+	if len(names) == 0 {
+		return nil, PeerInfo{}, fmt.Errorf("speed: peer: none of the variants is one the peer implements (softmax, fftrpe-mM, performer-mM)")
+	}
+	var lens []string
+	for _, n := range c.Lengths {
+		lens = append(lens, strconv.Itoa(n))
+	}
+	b2i := func(b bool) string { return map[bool]string{false: "0", true: "1"}[b] }
+	args := []string{"--variants", strings.Join(names, ","), "--lengths", strings.Join(lens, ","),
+		"--batch", strconv.Itoa(c.Batch), "--heads", strconv.Itoa(c.Heads), "--dim", strconv.Itoa(c.HeadDim),
+		"--causal", b2i(c.Causal), "--backward", b2i(c.Backward), "--warmup", strconv.Itoa(c.Warmup), "--reps", strconv.Itoa(c.Reps),
+		"--device", p.Device, "--threads", strconv.Itoa(p.Threads), "--min_gflops", strconv.FormatFloat(p.MinGFLOPS, 'g', -1, 64)}
+	if c.TimeBudget > 0 {
+		args = append(args, "--time_budget", strconv.FormatFloat(c.TimeBudget.Seconds(), 'g', -1, 64))
+	}
+	info, rs, err := p.exec(ctx, c.Progress, args)
+	if err != nil {
+		return nil, PeerInfo{}, err
+	}
+	for i := range rs {
+		rs[i].Variant = PeerPrefix + rs[i].Variant
+	}
+	return rs, info, nil
+}
+
+func (p Peer) withDefaults() Peer {
 	if p.Python == "" {
 		p.Python = "/usr/bin/python3"
 	}
@@ -73,55 +111,41 @@ func (p Peer) Run(ctx context.Context, c Config) ([]results.Speed, PeerInfo, err
 	if p.MinGFLOPS == 0 && p.Device == "cpu" {
 		p.MinGFLOPS = 20
 	}
-	names := PeerVariants(c)
-	if len(names) == 0 {
-		return nil, PeerInfo{}, fmt.Errorf("speed: peer: none of the variants is one the peer implements (softmax, fftrpe-mM, performer-mM)")
-	}
+	return p
+}
+
+// exec runs the peer script with args and --out, and reads what it wrote.
+func (p Peer) exec(ctx context.Context, progress io.Writer, args []string) (PeerInfo, []results.Speed, error) {
 	dir, err := os.MkdirTemp("", "attnbench-peer")
 	if err != nil {
-		return nil, PeerInfo{}, err
+		return PeerInfo{}, nil, err
 	}
 	defer os.RemoveAll(dir)
 	script, out := filepath.Join(dir, "torch_peer.py"), filepath.Join(dir, "out.json")
 	if err := os.WriteFile(script, torchPeer, 0o644); err != nil {
-		return nil, PeerInfo{}, err
+		return PeerInfo{}, nil, err
 	}
-	var lens []string
-	for _, n := range c.Lengths {
-		lens = append(lens, strconv.Itoa(n))
-	}
-	b2i := func(b bool) string { return map[bool]string{false: "0", true: "1"}[b] }
-	args := []string{script, "--variants", strings.Join(names, ","), "--lengths", strings.Join(lens, ","),
-		"--batch", strconv.Itoa(c.Batch), "--heads", strconv.Itoa(c.Heads), "--dim", strconv.Itoa(c.HeadDim),
-		"--causal", b2i(c.Causal), "--backward", b2i(c.Backward), "--warmup", strconv.Itoa(c.Warmup), "--reps", strconv.Itoa(c.Reps),
-		"--device", p.Device, "--threads", strconv.Itoa(p.Threads), "--min_gflops", strconv.FormatFloat(p.MinGFLOPS, 'g', -1, 64), "--out", out}
-	if c.TimeBudget > 0 {
-		args = append(args, "--time_budget", strconv.FormatFloat(c.TimeBudget.Seconds(), 'g', -1, 64))
-	}
-	cmd := exec.CommandContext(ctx, p.Python, args...)
+	cmd := exec.CommandContext(ctx, p.Python, append(append([]string{script}, args...), "--out", out)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if c.Progress != nil {
-		cmd.Stderr = io.MultiWriter(&stderr, c.Progress)
+	if progress != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, progress)
 	}
 	if err := cmd.Run(); err != nil {
-		return nil, PeerInfo{}, fmt.Errorf("speed: peer %s: %v: %s", p.Python, err, lastLine(stderr.String()))
+		return PeerInfo{}, nil, fmt.Errorf("speed: peer %s: %v: %s", p.Python, err, lastLine(stderr.String()))
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {
-		return nil, PeerInfo{}, fmt.Errorf("speed: peer wrote no results: %w", err)
+		return PeerInfo{}, nil, fmt.Errorf("speed: peer wrote no results: %w", err)
 	}
 	var res struct {
 		Info    PeerInfo        `json:"info"`
 		Results []results.Speed `json:"results"`
 	}
 	if err := json.Unmarshal(raw, &res); err != nil {
-		return nil, PeerInfo{}, fmt.Errorf("speed: peer results: %w", err)
+		return PeerInfo{}, nil, fmt.Errorf("speed: peer results: %w", err)
 	}
-	for i := range res.Results {
-		res.Results[i].Variant = PeerPrefix + res.Results[i].Variant
-	}
-	return res.Results, res.Info, nil
+	return res.Info, res.Results, nil
 }
 
 func lastLine(s string) string {

@@ -72,3 +72,19 @@ func TestPeerRunsTheSameWork(t *testing.T) {
 		t.Fatalf("slow BLAS: got %v, want a refusal naming the rate", err)
 	}
 }
+
+// Check reports a peer that cannot run before any measurement: an interpreter that is not
+// there, a BLAS below the asked rate; and the version and rate of one that can.
+func TestPeerCheck(t *testing.T) {
+	if _, err := (Peer{Python: "/nonexistent/python3"}).Check(context.Background()); err == nil || !strings.Contains(err.Error(), "/nonexistent/python3") {
+		t.Fatalf("missing interpreter: got %v, want an error naming it", err)
+	}
+	torchOrSkip(t)
+	info, err := Peer{MinGFLOPS: -1}.Check(context.Background())
+	if err != nil || info.Torch == "" || !(info.MatmulGFLOPS > 0) || info.Threads < 1 {
+		t.Fatalf("check: %+v, %v", info, err)
+	}
+	if _, err := (Peer{MinGFLOPS: 1e9}).Check(context.Background()); err == nil || !strings.Contains(err.Error(), "GFLOP/s") {
+		t.Fatalf("slow BLAS: got %v, want a refusal naming the rate", err)
+	}
+}

@@ -71,15 +71,26 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, choice.String())
 	cfg := speed.Config{Variants: vs, Lengths: ls, Heads: *heads, HeadDim: *dim, Causal: !*bidir,
 		Reps: *reps, Backward: *bwd, TimeBudget: *budget, MemBudgetMB: *mem, Progress: stdout}
+	pr := speed.Peer{Python: *python, Device: *peerDevice, MinGFLOPS: *peerGFLOPS, Threads: *peerThreads}
+	if *peer != "" {
+		// A peer that cannot run is reported now, not after our measurements.
+		if _, err := pr.Check(context.Background()); err != nil {
+			return fmt.Errorf("bench: -peer torch: %w", err)
+		}
+	}
 	rs, err := speed.Run(choice.Backend, cfg)
 	if err != nil {
 		return err
 	}
+	// Ours are written before the peer runs, then again with its results.
+	if err := writeSpeed(*out, rs); err != nil {
+		return err
+	}
 	var table string
 	if *peer != "" {
-		prs, info, err := speed.Peer{Python: *python, Device: *peerDevice, MinGFLOPS: *peerGFLOPS, Threads: *peerThreads}.Run(context.Background(), cfg)
+		prs, info, err := pr.Run(context.Background(), cfg)
 		if err != nil {
-			return err
+			return fmt.Errorf("bench: -peer torch (our results are in %s): %w", *out, err)
 		}
 		rs = append(rs, prs...)
 		table = fmt.Sprintf("Ours (%s) against torch %s on %s %s, %d threads, float32 matmul %.0f GFLOP/s; median seconds, ours / torch (ratio; below 1: ours is faster).\n",
@@ -95,13 +106,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprint(stdout, "\n"+table)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	if err := results.WriteSpeed(filepath.Join(*out, "speed.json"), rs); err != nil {
-		return err
-	}
-	if err := results.WriteSpeed(filepath.Join(*out, "speed.csv"), rs); err != nil {
+	if err := writeSpeed(*out, rs); err != nil {
 		return err
 	}
 	for _, r := range rs {
@@ -111,4 +116,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "speed.json"))
 	return nil
+}
+
+// writeSpeed writes speed.json and speed.csv of rs into dir.
+func writeSpeed(dir string, rs []results.Speed) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := results.WriteSpeed(filepath.Join(dir, "speed.json"), rs); err != nil {
+		return err
+	}
+	return results.WriteSpeed(filepath.Join(dir, "speed.csv"), rs)
 }
