@@ -132,7 +132,10 @@ func (p Peer) exec(ctx context.Context, progress io.Writer, args []string) (Peer
 		cmd.Stderr = io.MultiWriter(&stderr, progress)
 	}
 	if err := cmd.Run(); err != nil {
-		return PeerInfo{}, nil, fmt.Errorf("speed: peer %s: %v: %s", p.Python, err, lastLine(stderr.String()))
+		if last := lastLine(stderr.String()); last != "" {
+			return PeerInfo{}, nil, fmt.Errorf("speed: peer %s: %v: %s", p.Python, err, last)
+		}
+		return PeerInfo{}, nil, fmt.Errorf("speed: peer %s: %v", p.Python, err)
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {
