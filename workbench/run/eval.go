@@ -31,7 +31,7 @@ func Evaluate(b compute.Backend, store *model.Store, m *transformer.Model, seq t
 		}
 		exec, err := model.NewExec(b, store, func(scope *model.Scope, tok, lab *Node) *Node {
 			logits, _ := m.Logits(scope, tok, transformer.ForwardOptions{Window: window})
-			return TokenLoss(logits, lab)
+			return transformer.TokenLoss(logits, lab)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("run: evaluation: %w", err)
@@ -134,10 +134,6 @@ func EvaluateRestored(r *Restored, ev experiment.Eval, o Options) ([]results.Eva
 	defer t.close()
 	return t.evaluate(o.Backend, r.Store, r.Model)
 }
-
-// TokenLoss is the next-token loss at every position: -log softmax(logits)[label], logits
-// [B, T, V] and labels [B, T, 1] -> [B, T] (transformer.TokenLoss).
-func TokenLoss(logits, labels *Node) *Node { return transformer.TokenLoss(logits, labels) }
 
 // UnigramEntropy is -sum p log p of the token frequencies of seq, in nats: the loss of the best
 // model that ignores context, the baseline a trained model must beat.

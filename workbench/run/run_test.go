@@ -11,15 +11,11 @@ import (
 
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/attnbench/attnbench/datasets/corpus"
 	"github.com/attnbench/attnbench/datasets/tokens"
@@ -27,7 +23,6 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
 	"github.com/attnbench/attnbench/gomlxattn/transformer"
-	"github.com/attnbench/attnbench/workbench/backend"
 	"github.com/attnbench/attnbench/workbench/experiment"
 )
 
@@ -255,41 +250,6 @@ func TestSweepAndEvaluateDir(t *testing.T) {
 	}
 	if rows, _ := Sweep(Seeds(e, 1, 1), root, Options{}); rows[0].State != "failed" || !strings.Contains(rows[0].Reason, "Backend") {
 		t.Errorf("nil backend: %+v", rows[0])
-	}
-}
-
-// TokenLoss against float64 log-softmax in plain Go.
-func TestTokenLoss(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 3))
-	const b, n, v = 2, 5, 7
-	logits := make([]float32, b*n*v)
-	labels := make([]int32, b*n)
-	for i := range logits {
-		logits[i] = float32(rng.NormFloat64() * 3)
-	}
-	for i := range labels {
-		labels[i] = int32(rng.IntN(v))
-	}
-	exec := graph.MustNewExec(backend.MustShared(), TokenLoss)
-	got := tensors.MustCopyFlatData[float32](exec.MustCall(tensors.FromFlatDataAndDimensions(logits, b, n, v),
-		tensors.FromFlatDataAndDimensions(labels, b, n, 1))[0])
-	if len(got) != b*n {
-		t.Fatalf("%d losses, want %d", len(got), b*n)
-	}
-	for i := range labels {
-		row := logits[i*v : (i+1)*v]
-		m := math.Inf(-1)
-		for _, x := range row {
-			m = math.Max(m, float64(x))
-		}
-		s := 0.0
-		for _, x := range row {
-			s += math.Exp(float64(x) - m)
-		}
-		want := m + math.Log(s) - float64(row[labels[i]])
-		if math.Abs(float64(got[i])-want) > 1e-4*math.Max(1, want) {
-			t.Errorf("position %d: %g, want %g", i, got[i], want)
-		}
 	}
 }
 

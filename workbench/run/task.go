@@ -98,7 +98,7 @@ func (t *lmTask) output(m *transformer.Model, scope *model.Scope, tok *Node) *No
 }
 
 func (t *lmTask) loss(labels, predictions []*Node) *Node {
-	return ReduceAllMean(TokenLoss(predictions[0], labels[0]))
+	return ReduceAllMean(transformer.TokenLoss(predictions[0], labels[0]))
 }
 
 func (t *lmTask) evaluate(b compute.Backend, store *model.Store, m *transformer.Model) ([]results.Eval, error) {
@@ -166,7 +166,7 @@ func (t *listOpsTask) output(m *transformer.Model, scope *model.Scope, tok *Node
 }
 
 func (t *listOpsTask) loss(labels, predictions []*Node) *Node {
-	return ReduceAllMean(TokenLoss(ExpandAxes(predictions[0], 1), ExpandAxes(ExpandAxes(labels[0], -1), -1)))
+	return ReduceAllMean(transformer.TokenLoss(ExpandAxes(predictions[0], 1), ExpandAxes(ExpandAxes(labels[0], -1), -1)))
 }
 
 func (t *listOpsTask) evaluate(b compute.Backend, store *model.Store, m *transformer.Model) ([]results.Eval, error) {
@@ -247,7 +247,7 @@ func (t *recallTask) output(m *transformer.Model, scope *model.Scope, tok *Node)
 // loss is the mean token loss over the scored positions: sum_t w_t loss_t / sum_t w_t.
 func (t *recallTask) loss(labels, predictions []*Node) *Node {
 	w := ConvertDType(labels[1], predictions[0].DType())
-	l := Mul(TokenLoss(predictions[0], labels[0]), w)
+	l := Mul(transformer.TokenLoss(predictions[0], labels[0]), w)
 	return Div(ReduceAllSum(l), Max(ReduceAllSum(w), OnesLike(ReduceAllSum(w))))
 }
 

@@ -126,12 +126,22 @@ func Step(l *attention.Layer, scope *model.Scope, q, k, v *Node, bwd bool) []*No
 		return []*Node{out}
 	}
 	wrt := []*Node{q, k, v}
-	for vr := range scope.IterVariables() {
-		if vr.Trainable && vr.InUseByGraph(g) {
-			wrt = append(wrt, vr.NodeValue(g))
-		}
+	for _, vr := range Trainable(scope, g) {
+		wrt = append(wrt, vr.NodeValue(g))
 	}
 	return Gradient(ReduceAllSum(Mul(out, out)), wrt...)
+}
+
+// Trainable returns the trainable variables under scope that g uses, in the order of Step's
+// gradients after q, k and v.
+func Trainable(scope *model.Scope, g *Graph) []*model.Variable {
+	var vs []*model.Variable
+	for vr := range scope.IterVariables() {
+		if vr.Trainable && vr.InUseByGraph(g) {
+			vs = append(vs, vr)
+		}
+	}
+	return vs
 }
 
 // Run measures every variant at every length, smallest first.

@@ -41,27 +41,22 @@ func TestStepDifferentiatesTheEncoding(t *testing.T) {
 		q, k, val := rnd(), rnd(), rnd()
 		store := model.NewStore()
 		store.SetParam(model.ParamInitialSeed, int64(3))
-		var names []string
+		var vars []*model.Variable
 		step := model.MustNewExec(b, store, func(s *model.Scope, q, k, v *Node) []*Node {
 			res := Step(l, s, q, k, v, true)
-			for vr := range s.IterVariables() {
-				if vr.Trainable && vr.InUseByGraph(q.Graph()) {
-					names = append(names, vr.Name())
-				}
-			}
+			vars = Trainable(s, q.Graph())
 			return res
 		})
 		grads := step.MustExec(q, k, val)
-		if len(names) != 2 || len(grads) != 3+len(names) {
-			t.Fatalf("%s: %d outputs for the trainable variables %v, want q, k, v and KERPLE-log's r1, r2", v.Name, len(grads), names)
+		if len(vars) != 2 || len(grads) != 3+len(vars) {
+			t.Fatalf("%s: %d outputs for the trainable variables %v, want q, k, v and KERPLE-log's r1, r2", v.Name, len(grads), vars)
 		}
 		loss := model.MustNewExec(b, store, func(s *model.Scope, q, k, v *Node) *Node {
 			out := Step(l, s, q, k, v, false)[0]
 			return ReduceAllSum(Mul(out, out))
 		})
 		at := func() float64 { return tensors.ToScalar[float64](loss.MustExec(q, k, val)[0]) }
-		for i, name := range names {
-			vr := findVariable(store, name)
+		for i, vr := range vars {
 			base := tensors.MustCopyFlatData[float64](vr.MustValue())
 			got := tensors.MustCopyFlatData[float64](grads[3+i])
 			for h := range base {
@@ -75,18 +70,9 @@ func TestStepDifferentiatesTheEncoding(t *testing.T) {
 				fd := (moved(eps) - moved(-eps)) / (2 * eps)
 				vr.MustSetValue(tensors.FromFlatDataAndDimensions(base, len(base)))
 				if math.Abs(got[h]-fd) > 1e-5*(1+math.Abs(fd)) {
-					t.Errorf("%s: d/d %s[%d] = %.9g, finite difference %.9g", v.Name, name, h, got[h], fd)
+					t.Errorf("%s: d/d %s[%d] = %.9g, finite difference %.9g", v.Name, vr.Name(), h, got[h], fd)
 				}
 			}
 		}
 	}
-}
-
-func findVariable(store *model.Store, name string) *model.Variable {
-	for vr := range store.RootScope().IterVariables() {
-		if vr.Name() == name {
-			return vr
-		}
-	}
-	return nil
 }

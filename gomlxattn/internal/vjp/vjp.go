@@ -13,8 +13,9 @@ import (
 // reaches the identities through value's own ops; their default gradients are built but never
 // read (the identities return grads instead), so the backend drops them as dead code, and no
 // StopGradient (which the Go backend runs as a copy) or extra pass over the result is needed.
-// value must compute from in alone, and constants: a node captured from outside it would also
-// receive its default gradient. grads may use nodes that value built.
+// value must compute from in, constants and nodes that need no gradient (integer indices, fixed
+// matrices): a differentiable node captured from outside would also receive its default
+// gradient. grads may use nodes that value built.
 func WithGradient(inputs []*Node, value func(in ...*Node) *Node, grads func(v *Node) []*Node) *Node {
 	var gs []*Node
 	in := make([]*Node, len(inputs))

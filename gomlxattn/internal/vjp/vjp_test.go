@@ -216,3 +216,24 @@ func randn(rng *rand.Rand, n int) []float64 {
 	}
 	return x
 }
+
+// TestWithGradientReplacesTheDefault: for y = WithGradient([x], x*x, 3v) and the loss
+// sum(w*y) + sum(5x), dx = 3w + 5 exactly: the value's default gradient 2xw (built as dead
+// code) never reaches x, and x's other use adds its own; the value is x*x.
+func TestWithGradientReplacesTheDefault(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x, w := randn(rng, 7), randn(rng, 7)
+	exec := MustNewExec(backend.MustShared(), func(x, w *Node) []*Node {
+		y := vjp.WithGradient([]*Node{x}, func(in ...*Node) *Node { return Mul(in[0], in[0]) },
+			func(v *Node) []*Node { return []*Node{MulScalar(v, 3)} })
+		loss := Add(ReduceAllSum(Mul(w, y)), ReduceAllSum(MulScalar(x, 5)))
+		return []*Node{y, Gradient(loss, x)[0]}
+	})
+	res := exec.MustCall(x, w)
+	y, dx := tensors.MustCopyFlatData[float64](res[0]), tensors.MustCopyFlatData[float64](res[1])
+	for i := range x {
+		if y[i] != x[i]*x[i] || math.Abs(dx[i]-(3*w[i]+5)) > 1e-12 {
+			t.Errorf("x=%g w=%g: y = %g, dx = %g, want %g and %g", x[i], w[i], y[i], dx[i], x[i]*x[i], 3*w[i]+5)
+		}
+	}
+}
