@@ -30,7 +30,7 @@ func direct(opt Options, sq, sk int) bool {
 //
 // with every product laid out for the Go backend's matmul: no [S, S] tensor is transposed.
 // Causal attention runs by blocks of query rows that see only the keys up to their last row
-// (queryBlocks), so about half the [S, S] work is skipped; a Toeplitz bias is then built as
+// (QueryBlocks), so about half the [S, S] work is skipped; a Toeplitz bias is then built as
 // the blocks' distinct [T, T] tiles, one per block diagonal, and each block row is their
 // concatenation.
 func directExact(q, k, v *Node, scale float64, opt Options) *Node {
@@ -40,7 +40,7 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 	toep := opt.Bias == nil || opt.Bias.Coef != nil
 	nb := 1
 	if opt.Causal && toep {
-		nb = queryBlocks(s)
+		nb = QueryBlocks(s)
 	}
 	t := s / nb
 	tiles := biasTiles(g, opt, s, nb, dt)                                   // tile d: keys d blocks before the queries, [H|1, T, T]
@@ -75,13 +75,13 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 		dot := heads(do)                                                       // [B, H, S, Dv]
 		cols := func(x *Node) *Node { return TransposeAllAxes(x, 0, 1, 3, 2) } // [B, H, S, D] <-> [B, H, D, S]
 		back := func(x *Node) *Node { return TransposeAllAxes(x, 0, 3, 1, 2) } // [B, H, D, S] -> [B, S, H, D]
-		toKeys := func(x *Node, hi int) *Node {                                // pads [.., hi) keys on the last axis to all S
+		toKeys := func(x *Node, hi int) *Node {                                // zeros after [.., hi) keys on the last axis, to all S
 			if hi == s {
 				return x
 			}
-			pad := make([]PadAxis, x.Rank())
-			pad[x.Rank()-1].End = s - hi
-			return Pad(x, ScalarZero(g, x.DType()), pad...)
+			dims := x.Shape().Clone().Dimensions
+			dims[len(dims)-1] = s - hi
+			return Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), dims...))}, -1) // a block copy; Pad runs element by element
 		}
 		var dv, dk *Node
 		dqs, dtiles := make([]*Node, nb), make([]*Node, len(tiles))
@@ -150,21 +150,12 @@ func biasTiles(g *Graph, opt Options, s, nb int, dt dtypes.DType) []*Node {
 		k := Iota(g, shapes.Make(dtypes.Int32, hc, 2*s-1), 1)
 		coef = Where(LessOrEqual(k, Scalar(g, dtypes.Int32, s-1)), coef, BroadcastToDims(low, hc, 2*s-1))
 	}
-	if nb == 1 {
-		return []*Node{toeplitz.Expand(coef, s)}
-	}
-	t := s / nb
-	tiles := make([]*Node, nb)
-	for d := range nb {
-		centre := s - 1 - d*t // offset -d T
-		tiles[d] = toeplitz.Expand(SliceAxis(coef, 1, AxisRange(centre-(t-1), centre+t)), t)
-	}
-	return tiles
+	return toeplitz.Tiles(coef, nb)
 }
 
-// queryBlocks is the number of causal query blocks for s positions: the most, up to 8, of at
+// QueryBlocks is the number of causal query blocks for s positions: the most, up to 8, of at
 // least 256 rows each that divide s evenly (1 below 512 positions).
-func queryBlocks(s int) int {
+func QueryBlocks(s int) int {
 	for nb := 8; nb > 1; nb-- {
 		if s%nb == 0 && s/nb >= 256 {
 			return nb

@@ -12,7 +12,6 @@ import (
 
 	"github.com/attnbench/attnbench/gomlxattn/features"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
-	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 	"github.com/attnbench/attnbench/internal/backend"
 )
 
@@ -175,9 +174,9 @@ func TestRPEMatchesNaive(t *testing.T) {
 	}
 	for _, n := range sizes {
 		for _, causal := range []bool{false, true} {
-			methods := []toeplitz.Method{toeplitz.Auto, toeplitz.Dense, toeplitz.BlockSpectral}
+			paths := []rpePath{pathAuto, pathDense, pathBlock, pathQuadratic}
 			if n > 1000 {
-				methods = []toeplitz.Method{toeplitz.Auto}
+				paths = []rpePath{pathAuto, pathBlock}
 			}
 			b, h, m, dv := 1, 2, 6, 3
 			if n <= 64 {
@@ -191,17 +190,17 @@ func TestRPEMatchesNaive(t *testing.T) {
 					c[i] = math.Exp(x)
 				}
 				want := naiveRows(fq, fk, v, c, b, n, h, m, dv, causal)
-				for _, meth := range methods {
+				for _, path := range paths {
 					for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 						if n > 1000 && dt == dtypes.Float64 {
 							continue
 						}
-						name := fmt.Sprintf("n=%d/causal=%v/%s/%s/%s", n, causal, kname, meth, dt)
+						name := fmt.Sprintf("n=%d/causal=%v/%s/%s/%s", n, causal, kname, path, dt)
 						got := flat(MustNewExec(backend.MustShared(), func(fq, fk, v, lc *Node) *Node {
 							r := func(x *Node, d int) *Node { return ConvertDType(Reshape(x, b, n, h, d), dt) }
 							o := kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), ConvertDType(Reshape(lc, h, 2*n-1), dt),
-								kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: meth}, FeatureChunk: 4,
-									Inference: dt == dtypes.Float64}) // both graph forms
+								path.with(kernelized.RPEOptions{Causal: causal, FeatureChunk: 4,
+									Inference: dt == dtypes.Float64})) // both graph forms
 							return ConvertDType(o, dtypes.Float64)
 						}).MustCall1(fq, fk, v, logc))
 						tol := 1e-3

@@ -15,7 +15,6 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/params"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
-	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 	"github.com/attnbench/attnbench/internal/backend"
 )
 
@@ -72,13 +71,13 @@ func TestRPERowsWithoutKeys(t *testing.T) {
 				}
 			}
 			want := naiveRows(fq, fkm, v, c, 1, n, h, m, dv, true)
-			for _, meth := range []toeplitz.Method{toeplitz.Dense, toeplitz.BlockSpectral, toeplitz.Auto} {
-				name := fmt.Sprintf("n=%d/window=%d/%s", n, window, meth)
+			for _, path := range []rpePath{pathDense, pathBlock, pathQuadratic, pathAuto} {
+				name := fmt.Sprintf("n=%d/window=%d/%s", n, window, path)
 				outs := MustNewExec(backend.MustShared(), func(fq, fk, v, lc, km *Node) []*Node {
 					r := func(x *Node, d int) *Node { return ConvertDType(Reshape(x, 1, n, h, d), dtypes.Float32) }
 					q, k, vv, l := r(fq, m), r(fk, m), r(v, dv), ConvertDType(Reshape(lc, h, 2*n-1), dtypes.Float32)
-					o := kernelized.RPE(q, k, vv, l, kernelized.RPEOptions{Causal: true, KeyMask: Reshape(km, 1, n),
-						Window: window, Toeplitz: toeplitz.Options{Method: meth}})
+					o := kernelized.RPE(q, k, vv, l, path.with(kernelized.RPEOptions{Causal: true, KeyMask: Reshape(km, 1, n),
+						Window: window}))
 					g := Gradient(ReduceAllSum(Mul(o, o)), q, k, vv)
 					return append([]*Node{o}, g...)
 				}).MustCall(fq, fk, v, logc, mask)

@@ -13,7 +13,6 @@ import (
 	"github.com/attnbench/attnbench/gomlxattn/features"
 	"github.com/attnbench/attnbench/gomlxattn/kernelized"
 	"github.com/attnbench/attnbench/gomlxattn/posenc"
-	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 	"github.com/attnbench/attnbench/internal/backend"
 )
 
@@ -33,7 +32,7 @@ func TestRPEReducesToLinear(t *testing.T) {
 			r := func(x *Node, d int) *Node { return ConvertDType(Reshape(x, b, n, h, d), dtypes.Float32) }
 			return ConvertDType(kernelized.Linear(r(fq, m), r(fk, m), r(v, dv), kernelized.LinearOptions{Causal: causal}), dtypes.Float64)
 		}, fq, fk, v)
-		rpe := func(shift float64, lc []float64, meth toeplitz.Method) []float64 {
+		rpe := func(shift float64, lc []float64, path rpePath) []float64 {
 			dt := dtypes.Float32
 			if shift > 10 { // a large shift rounds b itself in float32: check the algebra in float64
 				dt = dtypes.Float64
@@ -41,26 +40,27 @@ func TestRPEReducesToLinear(t *testing.T) {
 			return exec1(func(fq, fk, v, lc *Node) *Node {
 				r := func(x *Node, d int) *Node { return ConvertDType(Reshape(x, b, n, h, d), dt) }
 				c := AddScalar(ConvertDType(Reshape(lc, h, 2*n-1), dt), shift)
-				o := kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), c, kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: meth}})
+				o := kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), c, path.with(kernelized.RPEOptions{Causal: causal}))
 				return ConvertDType(o, dtypes.Float64)
 			}, fq, fk, v, lc)
 		}
 		zero := make([]float64, h*(2*n-1))
-		for _, meth := range []toeplitz.Method{toeplitz.Dense, toeplitz.BlockSpectral} {
+		for _, path := range []rpePath{pathDense, pathBlock, pathQuadratic} {
 			for _, shift := range []float64{0, 3.5} {
-				if e := globalError(rpe(shift, zero, meth), lin); e > 1e-6 {
-					t.Errorf("causal=%v %s: b = %v differs from linear attention by %.3g", causal, meth, shift, e)
+				if e := globalError(rpe(shift, zero, path), lin); e > 1e-6 {
+					t.Errorf("causal=%v %s: b = %v differs from linear attention by %.3g", causal, path, shift, e)
 				}
 			}
-			if e := globalError(rpe(40, logc, meth), rpe(40-40, logc, toeplitz.Dense)); e > 1e-6 {
-				t.Errorf("causal=%v %s: b + 40 changed the output by %.3g", causal, meth, e)
+			if e := globalError(rpe(40, logc, path), rpe(40-40, logc, pathDense)); e > 1e-6 {
+				t.Errorf("causal=%v %s: b + 40 changed the output by %.3g", causal, path, e)
 			}
 		}
 	}
 }
 
 // TestCausality is oracle T4: changing k_j, v_j for j > i leaves z_i bit for bit unchanged in
-// float64 (chunked linear attention, dense RPE) and to 1e-12 for the block-spectral path.
+// float64 (chunked linear attention, dense RPE, the quadratic weights) and to 1e-12 for the
+// block-spectral path.
 func TestCausality(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const b, n, h, m, dv, cut = 1, 50, 2, 6, 3, 21
@@ -80,12 +80,14 @@ func TestCausality(t *testing.T) {
 			case "linear":
 				return kernelized.Linear(r(fq, m), r(fk, m), r(v, dv), kernelized.LinearOptions{Causal: true, Chunk: 8})
 			case "dense":
-				return kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), Reshape(lc, h, 2*n-1), kernelized.RPEOptions{Causal: true, Toeplitz: toeplitz.Options{Method: toeplitz.Dense}})
+				return kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), Reshape(lc, h, 2*n-1), pathDense.with(kernelized.RPEOptions{Causal: true}))
+			case "quadratic":
+				return kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), Reshape(lc, h, 2*n-1), pathQuadratic.with(kernelized.RPEOptions{Causal: true}))
 			}
-			return kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), Reshape(lc, h, 2*n-1), kernelized.RPEOptions{Causal: true, Toeplitz: toeplitz.Options{Method: toeplitz.BlockSpectral}})
+			return kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), Reshape(lc, h, 2*n-1), pathBlock.with(kernelized.RPEOptions{Causal: true}))
 		}, fq, fk, v, logc)
 	}
-	for _, kind := range []string{"linear", "dense", "block"} {
+	for _, kind := range []string{"linear", "dense", "quadratic", "block"} {
 		a, c := run(kind, fk, v), run(kind, fk2, v2)
 		for i := range cut * h * dv {
 			d := math.Abs(a[i] - c[i])
@@ -123,16 +125,18 @@ func TestLinearRPEClosedForm(t *testing.T) {
 		}
 	}
 	for _, causal := range []bool{false, true} {
-		got := exec1(func(fq, fk, v, lc *Node) *Node {
-			r := func(x *Node, d int) *Node { return Reshape(x, b, n, h, d) }
-			return kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), Reshape(lc, h, 2*n-1), kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: toeplitz.BlockSpectral}})
-		}, fq, fk, v, logc)
 		want := exec1(func(fq, fk, v *Node) *Node {
 			r := func(x *Node, d int) *Node { return Reshape(x, b, n, h, d) }
 			return kernelized.Linear(r(fq, m), r(fk, m), r(v, dv), kernelized.LinearOptions{Causal: causal})
 		}, fq, tilted, v)
-		if e := globalError(got, want); e > 1e-10 {
-			t.Errorf("causal=%v: relative error %.3g > 1e-10", causal, e)
+		for _, path := range []rpePath{pathBlock, pathQuadratic} {
+			got := exec1(func(fq, fk, v, lc *Node) *Node {
+				r := func(x *Node, d int) *Node { return Reshape(x, b, n, h, d) }
+				return kernelized.RPE(r(fq, m), r(fk, m), r(v, dv), Reshape(lc, h, 2*n-1), path.with(kernelized.RPEOptions{Causal: causal}))
+			}, fq, fk, v, logc)
+			if e := globalError(got, want); e > 1e-10 {
+				t.Errorf("causal=%v %s: relative error %.3g > 1e-10", causal, path, e)
+			}
 		}
 	}
 }
@@ -301,18 +305,18 @@ func TestRPEGradients(t *testing.T) {
 	fm := features.Map{Kind: features.PRF, M: m}
 	w := features.DrawProjection(features.Rng(1, "t8", 0), features.Gaussian, m, d, 0)
 	inference := false
-	loss := func(dt dtypes.DType, meth toeplitz.Method, causal bool) func(w, q, k, v, lc, r *Node) *Node {
+	loss := func(dt dtypes.DType, path rpePath, causal bool) func(w, q, k, v, lc, r *Node) *Node {
 		return func(w, q, k, v, lc, r *Node) *Node {
 			cv := func(x *Node, dims ...int) *Node { return ConvertDType(Reshape(x, dims...), dt) }
 			wq, wk := cv(q, b, n, h, d), cv(k, b, n, h, d)
 			ww := cv(w, m, d)
 			o := kernelized.RPE(fm.Queries(ww, wq), fm.Keys(ww, wk), cv(v, b, n, h, dv), cv(lc, h, 2*n-1),
-				kernelized.RPEOptions{Causal: causal, Toeplitz: toeplitz.Options{Method: meth}, Inference: inference})
+				path.with(kernelized.RPEOptions{Causal: causal, Inference: inference}))
 			return ReduceAllSum(Mul(o, cv(r, b, n, h, dv)))
 		}
 	}
-	grads := func(dt dtypes.DType, meth toeplitz.Method, causal bool) [][]float64 {
-		lf := loss(dt, meth, causal)
+	grads := func(dt dtypes.DType, path rpePath, causal bool) [][]float64 {
+		lf := loss(dt, path, causal)
 		res := MustNewExec(backend.MustShared(), func(w, q, k, v, lc, r *Node) []*Node {
 			l := lf(w, q, k, v, lc, r)
 			gs := Gradient(l, q, k, v, lc)
@@ -330,22 +334,29 @@ func TestRPEGradients(t *testing.T) {
 	}
 	names := []string{"dQ", "dK", "dV", "db"}
 	for _, causal := range []bool{false, true} {
-		dense, block := grads(dtypes.Float64, toeplitz.Dense, causal), grads(dtypes.Float32, toeplitz.BlockSpectral, causal)
+		dense, block := grads(dtypes.Float64, pathDense, causal), grads(dtypes.Float32, pathBlock, causal)
+		quad32, quad64 := grads(dtypes.Float32, pathQuadratic, causal), grads(dtypes.Float64, pathQuadratic, causal)
 		for i := range dense {
 			if e := globalError(block[i], dense[i]); e > 1e-4 {
 				t.Errorf("causal=%v %s: float32 block vs float64 dense relative error %.3g > 1e-4", causal, names[i], e)
 			}
+			if e := globalError(quad32[i], dense[i]); e > 1e-4 {
+				t.Errorf("causal=%v %s: float32 quadratic vs float64 dense relative error %.3g > 1e-4", causal, names[i], e)
+			}
+			if e := globalError(quad64[i], dense[i]); e > 1e-10 {
+				t.Errorf("causal=%v %s: float64 quadratic vs float64 dense relative error %.3g > 1e-10", causal, names[i], e)
+			}
 		}
 		inference = true // the plain forward graph with GoMLX's default gradients
-		plain := grads(dtypes.Float32, toeplitz.BlockSpectral, causal)
+		plain := grads(dtypes.Float32, pathBlock, causal)
 		inference = false
 		for i := range dense {
 			if e := globalError(plain[i], dense[i]); e > 1e-4 {
 				t.Errorf("causal=%v %s: float32 block (default gradients) vs float64 dense relative error %.3g > 1e-4", causal, names[i], e)
 			}
 		}
-		g64 := grads(dtypes.Float64, toeplitz.BlockSpectral, causal)
-		lexec := MustNewExec(backend.MustShared(), loss(dtypes.Float64, toeplitz.BlockSpectral, causal))
+		g64 := grads(dtypes.Float64, pathBlock, causal)
+		lexec := MustNewExec(backend.MustShared(), loss(dtypes.Float64, pathBlock, causal))
 		inputs := [][]float64{q, k, v, logc}
 		for which, in := range inputs {
 			for probe := range 4 {

@@ -29,7 +29,8 @@ type RandomFeatures struct {
 	Chunk        int  // causal chunk length, 0 = about sqrt(n)
 	FeatureChunk int  // features per Toeplitz product, 0 = all
 	Toeplitz     toeplitz.Options
-	Redraw       int // redraw the projections every Redraw optimizer steps; 0 = never
+	Evaluation   Evaluation // RPE's sums by Toeplitz products or n x n weights; EvalAuto by cost
+	Redraw       int        // redraw the projections every Redraw optimizer steps; 0 = never
 	// Decay selects the recurrences of Decay over the Toeplitz product for encodings with an
 	// exponential sum (posenc.ExpSum): DecayAuto where the sum's relative error bound is at most
 	// DecayTol (0: exact sums only, ALiBi; 1e-3 admits KERPLE-log), DecayOn wherever there is a
@@ -120,7 +121,7 @@ func (r *RandomFeatures) Attend(scope *model.Scope, q, k, v *Node, opt attention
 			Rates: opt.Bias.ExpRates(lo)})
 	} else if logc != nil {
 		out = RPE(fq, fk, v, logc, RPEOptions{Causal: opt.Causal, KeyMask: opt.KeyMask, Window: opt.Window, Toeplitz: r.Toeplitz,
-			FeatureChunk: r.FeatureChunk, Inference: !scope.IsTraining(q.Graph())})
+			FeatureChunk: r.FeatureChunk, Inference: !scope.IsTraining(q.Graph()), Evaluation: r.Evaluation})
 	} else {
 		out = Linear(fq, fk, v, LinearOptions{Causal: opt.Causal, Chunk: r.Chunk, KeyMask: opt.KeyMask})
 	}
@@ -240,12 +241,15 @@ func init() {
 			params.Param{Name: "decay", Choices: DecayModeNames,
 				Doc: "decayed linear-attention recurrences instead of the FFT, O(n): auto where the sum is within decay_tol, on wherever the encoding has one, off"},
 			params.Param{Name: "decay_tol", Default: 0, Min: 0, Max: 1,
-				Doc: "largest relative error of the exponential sum that decay=auto accepts: 0 exact only (ALiBi), 1e-3 admits KERPLE-log"}),
+				Doc: "largest relative error of the exponential sum that decay=auto accepts: 0 exact only (ALiBi), 1e-3 admits KERPLE-log"},
+			params.Param{Name: "evaluation", Choices: EvaluationNames,
+				Doc: "auto: the n x n weights where they cost less than the Toeplitz product and fit its memory; toeplitz (FFT); quadratic"}),
 		New: func(p params.Values) (attention.Mechanism, error) {
 			r, err := newRandomFeatures("kernelized_rpe", true, p)
 			if err == nil {
 				r.(*RandomFeatures).Decay = DecayMode(p.Int("decay"))
 				r.(*RandomFeatures).DecayTol = p["decay_tol"]
+				r.(*RandomFeatures).Evaluation = Evaluation(p.Int("evaluation"))
 			}
 			return r, err
 		}})

@@ -5,6 +5,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 
+	"github.com/attnbench/attnbench/gomlxattn/attention"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 )
 
@@ -23,6 +24,65 @@ type RPEOptions struct {
 	// Inference builds the plain forward graph: no hand-written backward and none of its extra
 	// passes over the data. Gradients then come from GoMLX's default rules (correct, slower).
 	Inference bool
+	// Evaluation chooses between the Toeplitz products and the n x n weights (EvalAuto by cost).
+	Evaluation Evaluation
+}
+
+// Evaluation is how RPE forms its two sums.
+type Evaluation int
+
+const (
+	// EvalAuto is EvalQuadratic where it costs less than the Toeplitz products (QuadraticCost
+	// against toeplitz.Cost) and, when training, the weights it keeps for the backward take no
+	// more memory than the Toeplitz operands or fit QuadraticMaxElements; else EvalToeplitz.
+	EvalAuto Evaluation = iota
+	// EvalToeplitz is the Toeplitz product of the m (dv+1) outer products phi(k_j) [v_j, 1],
+	// O(n log n) with FFTs (Luo et al. 2021).
+	EvalToeplitz
+	// EvalQuadratic forms W = (phi(Q) phi(K)^T) * T(c) by blocks of query rows: O(n^2 (m+dv)).
+	EvalQuadratic
+)
+
+// EvaluationNames are the names of the evaluations, indexed by Evaluation.
+var EvaluationNames = []string{"auto", "toeplitz", "quadratic"}
+
+// QuadraticMaxElements is the number of weights (2 per query-key pair, batch and head) that
+// EvalAuto always lets the quadratic evaluation keep: 1 GiB in float32.
+const QuadraticMaxElements = 1 << 28
+
+// quadraticPairs is the number of (query, key) weights formed per batch and head: n (n+T)/2
+// for causal attention in query blocks of T rows, else n^2.
+func quadraticPairs(n int, causal bool) float64 {
+	if !causal {
+		return float64(n) * float64(n)
+	}
+	t := n / attention.QueryBlocks(n)
+	return float64(n) * float64(n+t) / 2
+}
+
+// QuadraticCost estimates the quadratic evaluation's work per head in the multiply-adds of
+// toeplitz.Cost: per query-key pair and batch, m for phi(q).phi(k) and dv+1 for the product
+// with [v, 1], weighted by the Go backend's measured rates (the first product has a short
+// contraction), and the elementwise passes.
+func QuadraticCost(batch, n, m, dv int, causal bool) float64 {
+	return float64(batch) * quadraticPairs(n, causal) * (quadA*float64(m+dv+1) + quadB)
+}
+
+// useQuadratic resolves opt.Evaluation for features fq [B, n, H, m] and values v [B, n, H, dv].
+func useQuadratic(opt RPEOptions, fq, v *Node) bool {
+	switch opt.Evaluation {
+	case EvalToeplitz:
+		return false
+	case EvalQuadratic:
+		return true
+	}
+	b, n, h, m, dv := fq.Shape().Dim(0), fq.Shape().Dim(1), fq.Shape().Dim(2), fq.Shape().Dim(3), v.Shape().Dim(3)
+	weights := 2 * float64(b*h) * quadraticPairs(n, opt.Causal)
+	operands := 4 * float64(b*h*n*m*(dv+1))
+	if !opt.Inference && weights > max(operands, QuadraticMaxElements) {
+		return false
+	}
+	return QuadraticCost(b, n, m, dv, opt.Causal) < toeplitz.Cost(fq.Graph(), opt.Toeplitz.Method, n, b*m*(dv+1))
 }
 
 // RPE is kernelized attention with relative positional encoding (Luo et al. 2021, Eq. 10-13):
@@ -30,7 +90,8 @@ type RPEOptions struct {
 //	z_i = phi(q_i) sum_j c_{j-i} phi(k_j)^T v_j / phi(q_i) sum_j c_{j-i} phi(k_j)^T,  c = exp(b),
 //
 // for fq, fk [B, n, H, m], v [B, n, H, dv] and b [H, 2n-1] (b[h, k+n-1] for offset k = j-i).
-// Both sums are Toeplitz products along the sequence (toeplitz.Apply). c is computed as
+// Both sums are Toeplitz products along the sequence (toeplitz.Apply), or, where it costs less
+// (opt.Evaluation), the same sums from the n x n weights (phi(q_i).phi(k_j)) c_{j-i}. c is computed as
 // exp(b - max b) over the visible offsets of each head; the common factor cancels in the ratio,
 // so exp never overflows. Causal attention zeroes c_k for k > 0, selecting before the exp so
 // that no future coefficient can overflow. A query row that sees no key (all its keys masked)
@@ -56,6 +117,13 @@ func RPE(fq, fk, v, b *Node, opt RPEOptions) *Node {
 	c := Exp(Sub(b, StopGradient(ReduceAndKeep(visible, ReduceMax, 1))))
 	fk = maskKeys(fk, opt.KeyMask)
 	v1 := withOnes(v)
+	if useQuadratic(opt, fq, v) {
+		nb := 1
+		if opt.Causal {
+			nb = attention.QueryBlocks(n)
+		}
+		return rowsSeen(ratio(quadraticSums(fq, fk, v1, c, nb), 0), opt)
+	}
 	dv1 := v1.Shape().Dim(3)
 	top := opt.Toeplitz
 	top.Causal = opt.Causal
@@ -91,12 +159,17 @@ func RPE(fq, fk, v, b *Node, opt RPEOptions) *Node {
 		}
 	}
 	o = TransposeAllAxes(o, 2, 1, 0, 3) // [B, n, H, dv+1]
-	out := ratio(o, 0)
-	if opt.KeyMask != nil {
-		seen := BroadcastToShape(Reshape(rowsWithKeys(opt.KeyMask, opt.Causal, opt.Window), bb, n, 1, 1), out.Shape())
-		out = Where(seen, out, ZerosLike(out))
+	return rowsSeen(ratio(o, 0), opt)
+}
+
+// rowsSeen zeroes the outputs [B, n, H, dv] of the query rows that see no valid key.
+func rowsSeen(out *Node, opt RPEOptions) *Node {
+	if opt.KeyMask == nil {
+		return out
 	}
-	return out
+	b, n := out.Shape().Dim(0), out.Shape().Dim(1)
+	seen := BroadcastToShape(Reshape(rowsWithKeys(opt.KeyMask, opt.Causal, opt.Window), b, n, 1, 1), out.Shape())
+	return Where(seen, out, ZerosLike(out))
 }
 
 // rowsWithKeys [B, n] is true for the queries that see at least one valid key: j <= i when
@@ -129,3 +202,8 @@ func rowsWithKeys(mask *Node, causal bool, window int) *Node {
 	count := Sub(at(hi), at(lo)) // [n, B]
 	return Transpose(GreaterThan(count, ZerosLike(count)), 0, 1)
 }
+
+// Weights of QuadraticCost, fitted to the Go backend's times (2 cores, AVX-512) of m = 16 and
+// 64, n = 1024 to 8192, in units of the block-spectral multiply-add: about 1 per multiply-add,
+// and 100 per pair for the output-bound phi(q).phi(k) product and the elementwise passes.
+const quadA, quadB = 1, 100

@@ -2,6 +2,7 @@ package toeplitz
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -87,5 +88,20 @@ func Apply(c, x *Node, opt Options) *Node {
 		return applyFFT(c, x, opt.Causal)
 	default:
 		return applyBlock(c, x, opt)
+	}
+}
+
+// Cost estimates the multiply-adds per head of Apply with method m (Auto resolved on g's
+// backend) for n positions and f columns: n^2 f for Dense, the block-spectral plan's cost
+// (choosePlan), and for NativeFFT two real FFTs of length 2n per column, 2.5 n log2(2n), plus
+// the spectral product.
+func Cost(g *Graph, m Method, n, f int) float64 {
+	switch Resolve(g, m, n) {
+	case Dense:
+		return float64(n) * float64(n) * float64(f)
+	case NativeFFT:
+		return float64(f) * (2.5*float64(n)*math.Log2(float64(2*n)) + 2*float64(n))
+	default:
+		return choosePlan(n, f, 0).cost(f)
 	}
 }

@@ -17,6 +17,11 @@ type plan struct{ n, np, n1h, n2 int }
 
 func (p plan) k() int { return p.n1h + 1 }
 
+// cost is the plan's estimated multiply-adds per head for f columns (see choosePlan).
+func (p plan) cost(f int) float64 {
+	return float64(2*p.np*f)*(2*float64(p.n1h)+2.5*float64(p.n2)) + 40*float64(p.k()*p.n2*p.n2)
+}
+
 // choosePlan picks n2 minimising the estimated cost per head, in multiply-adds:
 // data: 2np*F*(2*n1h + 2.5*n2) for the three matmuls (the block products, with their
 // gradient, cost about a quarter more per multiply-add than the DFTs); kernel matrix build:
@@ -36,10 +41,9 @@ func choosePlan(n, f, n2 int) plan {
 	best, bestCost := plan{}, math.Inf(1)
 	for b := first; b <= min(n, 256); b = next(b) {
 		n1h := (n + b - 1) / b
-		np := n1h * b
-		cost := float64(2*np*f)*(2*float64(n1h)+2.5*float64(b)) + 40*float64((n1h+1)*b*b)
-		if cost < bestCost {
-			best, bestCost = plan{n: n, np: np, n1h: n1h, n2: b}, cost
+		p := plan{n: n, np: n1h * b, n1h: n1h, n2: b}
+		if cost := p.cost(f); cost < bestCost {
+			best, bestCost = p, cost
 		}
 	}
 	return best

@@ -46,14 +46,24 @@ type PeerInfo struct {
 	Python       string  `json:"python"`
 }
 
-var peerVariant = regexp.MustCompile(`^(softmax|fftrpe-m[0-9]+|performer-m[0-9]+)$`)
+var peerVariant = regexp.MustCompile(`^(softmax|fftrpe(-toeplitz)?-m[0-9]+|performer-m[0-9]+)$`)
 
-// PeerVariants returns the names of c's variants the peer implements.
+// peerName is the peer's variant that runs the work of ours: fftrpe-toeplitz-mM (our FFT-RPE
+// held to its Toeplitz product) is measured against the peer's fftrpe-mM, which always runs
+// the FFT; "" where the peer has none.
+func peerName(v string) string {
+	if !peerVariant.MatchString(v) {
+		return ""
+	}
+	return strings.Replace(v, "fftrpe-toeplitz-", "fftrpe-", 1)
+}
+
+// PeerVariants returns the peer's variants that run the work of c's variants, each once.
 func PeerVariants(c Config) []string {
 	var names []string
 	for _, v := range c.Variants {
-		if peerVariant.MatchString(v.Name) {
-			names = append(names, v.Name)
+		if p := peerName(v.Name); p != "" && !slices.Contains(names, p) {
+			names = append(names, p)
 		}
 	}
 	return names
@@ -189,13 +199,14 @@ func SideBySide(rs []results.Speed, mode string) string {
 	}
 	b.WriteString("\n|---|" + strings.Repeat("---|", len(lengths)) + "\n")
 	for _, v := range variants {
-		if !peer[v] {
+		pv := peerName(v)
+		if !peer[pv] {
 			continue
 		}
 		fmt.Fprintf(&b, "| %s |", v)
 		for _, n := range lengths {
 			ours, ok1 := at[key{v, n}]
-			theirs, ok2 := at[key{PeerPrefix + v, n}]
+			theirs, ok2 := at[key{PeerPrefix + pv, n}]
 			switch {
 			case !ok1 || !ok2:
 				b.WriteString(" |")

@@ -45,6 +45,7 @@ func TestPeerRunsTheSameWork(t *testing.T) {
 	c := Config{Variants: []Variant{
 		{Name: "softmax", Attention: "softmax", PosEnc: kl},
 		{Name: "fftrpe-m16", Attention: "kernelized_rpe", Params: params.Given{"m": 16}, PosEnc: kl},
+		{Name: "fftrpe-toeplitz-m16", Attention: "kernelized_rpe", Params: params.Given{"m": 16, "evaluation": "toeplitz"}, PosEnc: kl},
 		{Name: "schoenbat-d64", Attention: "schoenbat", Params: params.Given{"features": 64}},
 	}, Lengths: []int{17, 32}, Heads: 2, HeadDim: 8, Causal: true, Reps: 1, Backward: true}
 	if got := PeerVariants(c); strings.Join(got, ",") != "softmax,fftrpe-m16" {
@@ -86,5 +87,29 @@ func TestPeerCheck(t *testing.T) {
 	}
 	if _, err := (Peer{MinGFLOPS: 1e9}).Check(context.Background()); err == nil || !strings.Contains(err.Error(), "GFLOP/s") {
 		t.Fatalf("slow BLAS: got %v, want a refusal naming the rate", err)
+	}
+}
+
+// SideBySide sets our variants against the peer's that run the same work: FFT-RPE held to its
+// Toeplitz product against the peer's FFT-RPE; variants the peer lacks are left out.
+func TestSideBySideNamesThePeersWork(t *testing.T) {
+	rs := []results.Speed{
+		{Variant: "fftrpe-m16", N: 64, Mode: "fwd", MedianS: 1},
+		{Variant: "fftrpe-toeplitz-m16", N: 64, Mode: "fwd", MedianS: 3},
+		{Variant: "schoenbat-d64", N: 64, Mode: "fwd", MedianS: 1},
+		{Variant: PeerPrefix + "fftrpe-m16", N: 64, Mode: "fwd", MedianS: 4},
+	}
+	table := SideBySide(rs, "fwd")
+	for _, want := range []string{"| fftrpe-m16 | 1 / 4 (0.25x) |", "| fftrpe-toeplitz-m16 | 3 / 4 (0.75x) |"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "schoenbat") {
+		t.Errorf("table has a variant the peer lacks:\n%s", table)
+	}
+	c := Config{Variants: []Variant{{Name: "fftrpe-toeplitz-m64"}, {Name: "fftrpe-m64"}, {Name: "decay-kerple-m64"}, {Name: "softmax"}}}
+	if got := strings.Join(PeerVariants(c), ","); got != "fftrpe-m64,softmax" {
+		t.Errorf("peer variants %q, want fftrpe-m64,softmax", got)
 	}
 }

@@ -277,7 +277,8 @@ func measure(b compute.Backend, l *attention.Layer, c Config, n int, bwd bool, r
 }
 
 // Defaults lists the variants of the speed figure: softmax, Performer, FFT-RPE with m = 16, 32,
-// 64 (KERPLE-log bias), SchoenbAt, the decayed recurrences with m = 64 for ALiBi (exact) and
+// 64 (KERPLE-log bias; the quadratic weights where they cost less, kernelized.EvalAuto) and
+// with m = 16, 64 held to the Toeplitz product (fftrpe-toeplitz-mM), SchoenbAt, the decayed recurrences with m = 64 for ALiBi (exact) and
 // KERPLE-log (its exponential sum) and, for bidirectional attention, Skyformer; then every other
 // registered mechanism at its defaults, with the KERPLE-log bias where it takes one.
 func Defaults(causal bool) []Variant {
@@ -288,6 +289,8 @@ func Defaults(causal bool) []Variant {
 		{Name: "fftrpe-m16", Attention: "kernelized_rpe", Params: params.Given{"m": 16}, PosEnc: kl},
 		{Name: "fftrpe-m32", Attention: "kernelized_rpe", Params: params.Given{"m": 32}, PosEnc: kl},
 		{Name: "fftrpe-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64}, PosEnc: kl},
+		{Name: "fftrpe-toeplitz-m16", Attention: "kernelized_rpe", Params: params.Given{"m": 16, "evaluation": "toeplitz"}, PosEnc: kl},
+		{Name: "fftrpe-toeplitz-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64, "evaluation": "toeplitz"}, PosEnc: kl},
 		{Name: "schoenbat-d64", Attention: "schoenbat", Params: params.Given{"features": 64}},
 		{Name: "decay-alibi-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64}, PosEnc: posenc.Config{Kind: "alibi"}},
 		{Name: "decay-kerple-m64", Attention: "kernelized_rpe", Params: params.Given{"m": 64, "decay": "on"}, PosEnc: kl},

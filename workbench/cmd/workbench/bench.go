@@ -16,7 +16,7 @@ import (
 
 func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
-	variants := fs.String("variants", "", "comma-separated variant names (default all: softmax, performer-m64, fftrpe-m16/32/64, schoenbat-d64, skyformer-l64 when bidirectional)")
+	variants := fs.String("variants", "", "comma-separated variant names (default all: softmax, performer-m64, fftrpe-m16/32/64, fftrpe-toeplitz-m16/64, schoenbat-d64, decay-alibi-m64, decay-kerple-m64, skyformer-l64 when bidirectional)")
 	lens := fs.String("lengths", "256,512,1024,2048", "sequence lengths")
 	heads := fs.Int("heads", 8, "heads (batch 1: batch x heads = 8 by default)")
 	dim := fs.Int("dim", 64, "head dimension")
