@@ -28,7 +28,8 @@ func direct(opt Options, sq, sk int) bool {
 //	dv = P^T dO,  dP = dO V^T,  dS = P (dP - rowsum(P dP)),  dq = scale dS K,  dk = scale dS^T Q,
 //	dbias = sum over the batch of dS,
 //
-// with every product laid out for the Go backend's matmul: no [S, S] tensor is transposed.
+// with every product laid out for the Go backend's matmul: no [S, S] tensor is transposed, and
+// the [T, S] probabilities are the right operand of the narrow products (V^T P^T, K^T dS^T).
 // Causal attention runs by blocks of query rows that see only the keys up to their last row
 // (QueryBlocks), so about half the [S, S] work is skipped; a Toeplitz bias is then built as
 // the blocks' distinct [T, T] tiles, one per block diagonal, and each block row is their
@@ -51,10 +52,19 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 		}
 		return SliceAxis(x, 2, AxisRange(lo, hi))
 	}
+	cols := func(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 3, 1) } // [B, S, H, D] -> [B, H, D, S]
+	back := func(x *Node) *Node { return TransposeAllAxes(x, 0, 3, 1, 2) } // [B, H, D, S] -> [B, S, H, D]
+	keys := func(x *Node, hi int) *Node {                                  // [B, H, D, 0:hi]
+		if hi == x.Shape().Dim(3) {
+			return x
+		}
+		return SliceAxis(x, 3, AxisRange(0, hi))
+	}
 	ps := make([]*Node, nb)
 	var qt, kt, vt *Node
 	return vjp.WithGradient(append([]*Node{q, k, v}, tiles...), func(in ...*Node) *Node {
 		qt, kt, vt = heads(in[0]), heads(in[1]), heads(in[2])
+		vc := cols(in[2])
 		tin := in[3:]
 		outs := make([]*Node, nb)
 		for bi := range nb {
@@ -68,13 +78,15 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 				logits = Add(logits, ExpandAxes(concat(row, 2), 0))
 			}
 			ps[bi] = Softmax(logits, -1)
-			outs[bi] = DotGeneral(ps[bi], []int{3}, []int{0, 1}, rows(vt, 0, hi), []int{2}, []int{0, 1}) // [B, H, T, Dv]
+			// V^T P^T: the Go backend packs a large left operand at a cost that a narrow right one
+			// does not amortise.
+			outs[bi] = DotGeneral(keys(vc, hi), []int{3}, []int{0, 1}, ps[bi], []int{3}, []int{0, 1}) // [B, H, Dv, T]
 		}
-		return heads(concat(outs, 2)) // [B, S, H, Dv]
+		return back(concat(outs, 3)) // [B, S, H, Dv]
 	}, func(do *Node) []*Node {
-		dot := heads(do)                                                       // [B, H, S, Dv]
-		cols := func(x *Node) *Node { return TransposeAllAxes(x, 0, 1, 3, 2) } // [B, H, S, D] <-> [B, H, D, S]
-		back := func(x *Node) *Node { return TransposeAllAxes(x, 0, 3, 1, 2) } // [B, H, D, S] -> [B, S, H, D]
+		dot := heads(do) // [B, H, S, Dv]
+		kc := cols(k)
+		swap := func(x *Node) *Node { return TransposeAllAxes(x, 0, 1, 3, 2) } // [B, H, S, D] <-> [B, H, D, S]
 		toKeys := func(x *Node, hi int) *Node {                                // zeros after [.., hi) keys on the last axis, to all S
 			if hi == s {
 				return x
@@ -88,11 +100,11 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 		for bi := range nb {
 			lo, hi := bi*t, (bi+1)*t
 			p, dob := ps[bi], rows(dot, lo, hi)
-			dvb := toKeys(DotGeneral(cols(dob), []int{3}, []int{0, 1}, p, []int{2}, []int{0, 1}), hi) // P^T dO, [B, H, Dv, S]
+			dvb := toKeys(DotGeneral(swap(dob), []int{3}, []int{0, 1}, p, []int{2}, []int{0, 1}), hi) // P^T dO, [B, H, Dv, S]
 			dp := DotGeneral(dob, []int{3}, []int{0, 1}, rows(vt, 0, hi), []int{3}, []int{0, 1})      // [B, H, T, hi]
 			ds := Mul(p, Sub(dp, ReduceAndKeep(Mul(p, dp), ReduceSum, -1)))
-			dqs[bi] = MulScalar(DotGeneral(ds, []int{3}, []int{0, 1}, rows(kt, 0, hi), []int{2}, []int{0, 1}), scale)
-			dkb := toKeys(MulScalar(DotGeneral(cols(rows(qt, lo, hi)), []int{3}, []int{0, 1}, ds, []int{2}, []int{0, 1}), scale), hi)
+			dqs[bi] = MulScalar(DotGeneral(keys(kc, hi), []int{3}, []int{0, 1}, ds, []int{3}, []int{0, 1}), scale) // (dS K)^T, [B, H, D, T]
+			dkb := toKeys(MulScalar(DotGeneral(swap(rows(qt, lo, hi)), []int{3}, []int{0, 1}, ds, []int{2}, []int{0, 1}), scale), hi)
 			if dv == nil {
 				dv, dk = dvb, dkb
 			} else {
@@ -101,7 +113,12 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 			if tiles == nil {
 				continue
 			}
-			da := ReduceSum(ds, 0) // [H, T, hi]
+			var da *Node // [H, T, hi]: ds summed over the batch
+			if ds.Shape().Dim(0) == 1 {
+				da = Reshape(ds, ds.Shape().Dimensions[1:]...)
+			} else {
+				da = ReduceSum(ds, 0)
+			}
 			if tiles[0].Shape().Dim(0) == 1 {
 				da = ReduceAndKeep(da, ReduceSum, 0)
 			}
@@ -116,7 +133,7 @@ func directExact(q, k, v *Node, scale float64, opt Options) *Node {
 				}
 			}
 		}
-		return append([]*Node{heads(concat(dqs, 2)), back(dk), back(dv)}, dtiles...)
+		return append([]*Node{back(concat(dqs, 3)), back(dk), back(dv)}, dtiles...)
 	})
 }
 
