@@ -204,6 +204,6 @@ func rowsWithKeys(mask *Node, causal bool, window int) *Node {
 }
 
 // Weights of QuadraticCost, fitted to the Go backend's times (2 cores, AVX-512) of m = 16 and
-// 64, n = 1024 to 8192, in units of the block-spectral multiply-add: about 1 per multiply-add,
-// and 100 per pair for the output-bound phi(q).phi(k) product and the elementwise passes.
-const quadA, quadB = 1, 100
+// 64 at n = 4096 and 8192, in units of the block-spectral multiply-add: 0.5 per multiply-add,
+// and 115 per pair for the output-bound phi(q).phi(k) product and the elementwise passes.
+const quadA, quadB = 0.5, 115
