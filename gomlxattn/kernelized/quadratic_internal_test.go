@@ -11,6 +11,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/attnbench/attnbench/gomlxattn/features"
 	"github.com/attnbench/attnbench/gomlxattn/toeplitz"
 	"github.com/attnbench/attnbench/internal/backend"
 )
@@ -164,6 +165,31 @@ func TestUseQuadratic(t *testing.T) {
 		v := Parameter(g, fmt.Sprintf("bv%d_%d", tc.m, tc.n), shapes.Make(dtypes.Float32, 1, tc.n, 8, 64))
 		if got := useQuadratic(RPEOptions{Causal: true}, fq, v); got != tc.want {
 			t.Errorf("benchmark m=%d n=%d: quadratic %v, want %v", tc.m, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestActivationBytesCoversTheWeights: the memory estimate of kernelized_rpe covers the n x n
+// weights wherever the evaluation may keep them, and is the Toeplitz operands' alone otherwise.
+func TestActivationBytesCoversTheWeights(t *testing.T) {
+	const b, h, d = 2, 4, 64
+	for _, m := range []int{4, 16} {
+		for _, n := range []int{64, 1024, 8192} {
+			feat := 4 * 2 * float64(b*n*h*m)
+			toep := 4 * 4 * float64(b*n*h*m*(d+1))
+			weights := 4 * 2 * float64(b*h) * float64(n) * float64(n)
+			for _, ev := range []Evaluation{EvalAuto, EvalToeplitz, EvalQuadratic} {
+				r := &RandomFeatures{RPE: true, Map: features.Map{M: m}, Evaluation: ev}
+				got := r.ActivationBytes(b, n, h, d)
+				allowed := ev == EvalQuadratic || ev == EvalAuto && weights/4 <= max(toep/4, QuadraticMaxElements)
+				want := feat + toep
+				if allowed {
+					want = feat + max(toep, weights)
+				}
+				if got != want {
+					t.Errorf("m=%d n=%d %s: %.4g bytes, want %.4g", m, n, EvaluationNames[ev], got, want)
+				}
+			}
 		}
 	}
 }

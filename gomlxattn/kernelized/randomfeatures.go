@@ -211,12 +211,18 @@ func newRandomFeatures(kind string, rpe bool, p params.Values) (attention.Mechan
 }
 
 // ActivationBytes: the features of q and k, and for FFT-RPE the [n, m(dv+1)] operand of the
-// Toeplitz product and its spectrum (Luo et al. 2021 carry an m dv wide tensor).
+// Toeplitz product and its spectrum (Luo et al. 2021 carry an m dv wide tensor), or the n x n
+// weights of the quadratic evaluation where it may be chosen, whichever is larger.
 func (r *RandomFeatures) ActivationBytes(batch, n, heads, headDim int) float64 {
 	b, t, h, m, d := float64(batch), float64(n), float64(heads), float64(r.Map.M), float64(headDim)
 	feat := 2 * b * t * h * m
 	if r.RPE {
-		return 4 * (feat + 4*b*t*h*m*(d+1))
+		act := 4 * b * t * h * m * (d + 1)
+		quad := 2 * b * h * quadraticPairs(n, false) // bidirectional: the larger count
+		if r.Evaluation == EvalQuadratic || r.Evaluation == EvalAuto && quad <= max(act, QuadraticMaxElements) {
+			act = max(act, quad)
+		}
+		return 4 * (feat + act)
 	}
 	return 4 * (feat + 2*b*t*h*(d+1) + b*h*m*(d+1)*t/max(float64(r.Chunk), 64))
 }
